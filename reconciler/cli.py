@@ -1,0 +1,211 @@
+"""The `reconcile` command line: plan and apply a desired state, show a certificate, print the schema."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from reconciler.errors import BadInput, ExitCode, ReconcileError
+
+EXIT_CODES = """\
+exit codes:
+  0  converged (whether or not something changed: a timer must not read a renewal as a failure)
+  1  an action failed; the live key and certificate are as they were (or were rolled back)
+  2  with --detailed-exitcode only: changes applied (with --dry-run: changes pending)
+  3  bad input: desired state, tedge.toml or command line
+  4  blocked: the device needs a person (unreadable key, expired without a one-time password, clock)
+  5  locked: another reconcile kept the lock past --lock-timeout
+  6  the tenant refused for good (bad CSR, feature off, unusable answer, TLS failure)
+  7  the registration did not appear within enrollment.max_wait
+  130 interrupted; nothing half-written"""
+
+MAIN_HELP = """\
+Bring this device's key and certificate to the desired state.
+
+Reads the desired state (-f), fills what it leaves out from tedge.toml (--config-dir),
+observes the key, certificate, staged <cert>.new and backups, plans the actions that
+close the gap (each with a reason such as KeyMissing or RenewalDue) and applies them
+under a lock. --dry-run prints the plan and changes nothing.
+
+other commands:
+  reconcile show      describe a certificate: subject, issuer, validity, renewal
+  reconcile schema    print the JSON Schema of the desired state
+  (each has its own --help)
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit with our bad-input code and a one-line message."""
+
+    def error(self, message: str):
+        raise BadInput(f"{self.prog}: {message} (see --help)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help="thin-edge config dir holding tedge.toml (default: $TEDGE_CONFIG_DIR or /etc/tedge)",
+    )
+    parser.add_argument(
+        "-f", "--file", metavar="STATE", type=Path,
+        help="desired-state YAML (default: <config-dir>/reconcile.yaml)",
+    )
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+def _apply_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reconcile",
+        description=MAIN_HELP,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(parser)
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; change nothing on disk, send nothing")
+    parser.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 2 when changes were applied (or are pending with --dry-run)"
+    )
+    parser.add_argument(
+        "--lock-timeout", type=float, default=60.0, metavar="SECONDS",
+        help="how long to wait for another run's lock (default: 60)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for protocol detail)")
+    return parser
+
+
+def _show_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reconcile show",
+        description="Describe a certificate: subject, issuer, serial, validity, days until expiry, SHA-256\n"
+        "fingerprint, and whether renewal is due under the desired state's validity.renew_before\n"
+        "(or tedge.toml's certificate.validity.minimum_duration, or 30d).",
+        epilog="exit codes: 0 shown, 1 the certificate cannot be read, 3 bad input",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(parser)
+    parser.add_argument("--cert", type=Path, metavar="PATH", help="certificate to show (default: paths.cert, device.cert_path)")
+    return parser
+
+
+def _schema_parser() -> argparse.ArgumentParser:
+    return _Parser(prog="reconcile schema", description="Print the JSON Schema of the desired-state file.")
+
+
+def _load_spec(args, required: bool = True):
+    from reconciler.resolve import resolve
+    from reconciler.spec import DesiredState
+    from reconciler.spec_load import load_desired_state
+    from reconciler.tedge_config import config_dir_from, load_tedge_config
+
+    config_dir = config_dir_from(args.config_dir)
+    path = args.file or config_dir / "reconcile.yaml"
+    config = load_tedge_config(config_dir)
+    if not required and args.file is None and not path.exists():
+        return resolve(DesiredState(device_id="unknown"), config, Path.cwd())
+    desired = load_desired_state(path)
+    return resolve(desired, config, path.parent.absolute())
+
+
+def _emit(report, output: str) -> int:
+    from reconciler.report import render_json, render_text
+
+    sys.stdout.write(render_json(report) if output == "json" else render_text(report))
+    if report.failed and output == "text":
+        print(f"reconcile: error: {report.failed.message}", file=sys.stderr)
+    return report.exit_code()
+
+
+def run_reconcile(args) -> int:
+    from reconciler.engine import reconcile
+    from reconciler.report import render_progress
+
+    spec = _load_spec(args)
+    if args.lock_timeout < 0:
+        raise BadInput("--lock-timeout must not be negative")
+
+    def progress(result):
+        if args.output == "text":
+            print(render_progress(result), file=sys.stderr, flush=True)
+
+    report = reconcile(spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=progress)
+    report.detailed_exitcode = args.detailed_exitcode
+    return _emit(report, args.output)
+
+
+def run_show(args) -> int:
+    import json
+
+    from reconciler.engine import utc_now
+    from reconciler.facts import cert_facts
+    from reconciler.observe import observe_cert
+
+    spec = _load_spec(args, required=False)
+    path = args.cert or spec.paths.cert
+    facts = cert_facts(observe_cert(path), spec.validity.renew_before, utc_now())
+    if not facts["exists"]:
+        print(f"reconcile: error: {path}: no such certificate", file=sys.stderr)
+        return int(ExitCode.ERROR)
+    if facts["error"]:
+        print(f"reconcile: error: {path}: {facts['error']}", file=sys.stderr)
+        return int(ExitCode.ERROR)
+    if args.output == "json":
+        print(json.dumps(facts, indent=2))
+        return 0
+    due = "yes" if facts["renewal_due"] else "no"
+    state = "EXPIRED" if facts["expired"] else f"{facts['days_left']:g} days left"
+    print(
+        f"certificate:  {facts['path']}\n"
+        f"subject:      {facts['subject']}\n"
+        f"issuer:       {facts['issuer']}\n"
+        f"serial:       {facts['serial']}\n"
+        f"valid from:   {facts['not_before']}\n"
+        f"valid until:  {facts['not_after']} ({state})\n"
+        f"renew at:     {facts['renew_at']} (renew_before {spec.validity.renew_before}; due now: {due})\n"
+        f"key:          {facts['key_algorithm']}\n"
+        f"sha256:       {facts['fingerprint_sha256']}"
+    )
+    return 0
+
+
+def run_schema(_args) -> int:
+    from reconciler.schema import desired_state_schema_text
+
+    sys.stdout.write(desired_state_schema_text())
+    return 0
+
+
+COMMANDS = {
+    "show": (_show_parser, run_show),
+    "schema": (_schema_parser, run_schema),
+}
+
+
+def _raise_interrupt(signum, _frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if argv and argv[0] in COMMANDS:
+            make_parser, command = COMMANDS[argv[0]]
+            args = make_parser().parse_args(argv[1:])
+        else:
+            args = _apply_parser().parse_args(argv)
+            command = run_reconcile
+        from reconciler.logs import configure_logging
+
+        configure_logging(getattr(args, "verbose", 0))
+        return command(args)
+    except ReconcileError as err:
+        print(f"reconcile: error: {err.message}", file=sys.stderr)
+        return int(err.exit_code)
+    except KeyboardInterrupt:
+        print("reconcile: interrupted; no file was left half-written", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitCode.ERROR)

@@ -1,0 +1,55 @@
+"""One reconcile pass: observe, plan, and (unless dry-run) apply under the lock, then observe again.
+
+Shared by the CLI and the Ansible module, so neither holds logic the other lacks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from reconciler.backends import Backends
+from reconciler.facts import observation_facts
+from reconciler.observe import observe
+from reconciler.plan import plan
+from reconciler.report import Report
+from reconciler.spec import DesiredState
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def reconcile(
+    spec: DesiredState,
+    *,
+    dry_run: bool,
+    backends: Backends | None = None,
+    lock_timeout: float = 60.0,
+    clock: Callable[[], datetime] = utc_now,
+    progress: Callable = lambda result: None,
+) -> Report:
+    """Bring the device to `spec` (which must be resolved) and report what was found and done."""
+    renew_before = spec.validity.renew_before
+    if dry_run:
+        now = clock()
+        observation = observe(spec)
+        return Report(spec.device_id, True, plan(spec, observation, now), observation_facts(observation, renew_before, now))
+
+    from reconciler.apply import Applier
+    from reconciler.layout import lock_file
+    from reconciler.lock import exclusive_lock
+
+    if backends is None:
+        from reconciler.plugins import default_backends
+
+        backends = default_backends()
+    with exclusive_lock(lock_file(spec.paths.cert), lock_timeout):
+        now = clock()
+        observation = observe(spec)
+        the_plan = plan(spec, observation, now)
+        report = Report(spec.device_id, False, the_plan, observation_facts(observation, renew_before, now))
+        if the_plan.actions and not the_plan.blockers:
+            report.outcome = Applier(spec, observation.ownership, backends, clock, progress).run(the_plan)
+            report.after = observation_facts(observe(spec), renew_before, clock())
+    return report

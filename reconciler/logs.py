@@ -1,0 +1,10 @@
+"""Logging to stderr. Nothing logged anywhere in the reconciler carries a secret."""
+
+from __future__ import annotations
+
+import logging
+
+
+def configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="reconcile: %(levelname)s: %(message)s")

@@ -1,0 +1,74 @@
+"""What a plan is made of: actions with reasons, and blockers that need a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+class Reason(str, Enum):
+    """Machine-readable reasons, one per check of the planner's chain."""
+
+    KEY_MISSING = "KeyMissing"
+    KEY_UNREADABLE = "KeyUnreadable"
+    KEY_ALGORITHM_MISMATCH = "KeyAlgorithmMismatch"
+    CERT_MISSING = "CertMissing"
+    CERT_UNREADABLE = "CertUnreadable"
+    KEY_CERT_MISMATCH = "KeyCertMismatch"
+    COMMON_NAME_MISMATCH = "CommonNameMismatch"
+    NOT_YET_VALID = "NotYetValid"
+    EXPIRED = "Expired"
+    RENEWAL_DUE = "RenewalDue"
+    CANDIDATE_PENDING = "CandidatePending"
+    CANDIDATE_INVALID = "CandidateInvalid"
+    PERMISSIONS_DRIFT = "PermissionsDrift"
+    OWNER_UNKNOWN = "OwnerUnknown"
+    ONE_TIME_PASSWORD_MISSING = "OneTimePasswordMissing"
+    TENANT_UNKNOWN = "TenantUnknown"
+
+
+class Kind(str, Enum):
+    """The idempotent actions apply knows how to carry out."""
+
+    GENERATE_KEY = "generate_key"
+    WRITE_CSR = "write_csr"
+    ENROLL = "enroll"
+    REENROLL = "reenroll"
+    VERIFY_CANDIDATE = "verify_candidate"
+    STAGE = "stage"
+    VERIFY_CONNECTION = "verify_connection"
+    BACKUP = "backup"
+    PROMOTE = "promote"
+    ACTIVATE = "activate"
+    FIX_PERMISSIONS = "fix_permissions"
+    DISCARD_CANDIDATE = "discard_candidate"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Kind
+    reason: Reason
+    message: str
+    target: Path | None = None  # the file the action writes or checks
+    key: Path | None = None  # the private key it works with, where one matters
+    with_key: bool = False  # backup/promote: the key moves together with the certificate
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A finding that stops apply: only a person can resolve it."""
+
+    reason: Reason
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    findings: tuple[str, ...] = field(default=())  # reasons seen, for reports
+
+    @property
+    def converged(self) -> bool:
+        return not self.actions and not self.blockers

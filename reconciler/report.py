@@ -1,0 +1,126 @@
+"""The result of a run, as stable JSON (documented in the README) or as text that reads like a plan."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from reconciler.apply import ActionResult, ApplyOutcome
+from reconciler.errors import ExitCode, ReconcileError
+from reconciler.plan_model import Action, Plan
+
+REPORT_FORMAT = 1
+
+
+@dataclass
+class Report:
+    device_id: str
+    dry_run: bool
+    plan: Plan
+    before: dict
+    outcome: ApplyOutcome | None = None
+    after: dict | None = None
+    error: ReconcileError | None = None
+    detailed_exitcode: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> ReconcileError | None:
+        return self.error or (self.outcome.error if self.outcome else None)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.outcome and any(r.status != "failed" for r in self.outcome.results))
+
+    @property
+    def status(self) -> str:
+        if self.failed:
+            return "failed"
+        if self.plan.blockers:
+            return "blocked"
+        if self.dry_run:
+            return "pending" if self.plan.actions else "converged"
+        return "changed" if self.changed else "converged"
+
+    def exit_code(self) -> int:
+        if self.failed:
+            return int(self.failed.exit_code)
+        if self.plan.blockers:
+            return int(ExitCode.BLOCKED)
+        pending = self.plan.actions if self.dry_run else self.changed
+        return int(ExitCode.CHANGED if pending and self.detailed_exitcode else ExitCode.OK)
+
+
+def _action_dict(action: Action, result: ActionResult | None) -> dict:
+    return {
+        "action": action.kind.value,
+        "reason": action.reason.value,
+        "message": action.message,
+        "target": None if action.target is None else str(action.target),
+        "status": result.status if result else "planned",
+        "detail": result.detail if result else None,
+    }
+
+
+def report_dict(report: Report) -> dict:
+    results = report.outcome.results if report.outcome else []
+    done = {id(r.action): r for r in results}
+    actions = [_action_dict(a, done.get(id(a))) for a in report.plan.actions]
+    if report.outcome:  # a rollback is not in the plan: append it where it happened
+        actions += [_action_dict(r.action, r) for r in results if r.status == "rolled-back"]
+        ran = {id(r.action) for r in results}
+        for entry, action in zip(actions, report.plan.actions):
+            if id(action) not in ran:
+                entry["status"] = "not-run"
+    failed = report.failed
+    return {
+        "format": REPORT_FORMAT,
+        "device_id": report.device_id,
+        "dry_run": report.dry_run,
+        "status": report.status,
+        "changed": report.changed,
+        "reasons": list(report.plan.findings),
+        "actions": actions,
+        "blockers": [{"reason": b.reason.value, "message": b.message} for b in report.plan.blockers],
+        "before": report.before,
+        "after": report.after,
+        "error": None if failed is None else {"exit_code": int(failed.exit_code), "message": failed.message},
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2) + "\n"
+
+
+def render_text(report: Report) -> str:
+    lines = []
+    cert = report.before.get("certificate", {})
+    if report.dry_run:
+        if report.plan.actions:
+            lines.append(f"Plan for {report.device_id} ({len(report.plan.actions)} actions, dry run: nothing changed):")
+            for number, action in enumerate(report.plan.actions, 1):
+                lines.append(f"  {number}. {action.kind.value:<18} [{action.reason.value}] {action.message}")
+    for blocker in report.plan.blockers:
+        lines.append(f"Blocked [{blocker.reason.value}]: {blocker.message}")
+    if report.status == "converged":
+        if cert.get("serial"):
+            lines.append(
+                f"{report.device_id}: converged; certificate serial {cert['serial']} valid until "
+                f"{cert['not_after']}, renewal due {cert['renew_at']}."
+            )
+        else:
+            lines.append(f"{report.device_id}: converged.")
+    elif report.status == "changed":
+        after = (report.after or {}).get("certificate") or {}
+        lines.append(
+            f"{report.device_id}: changed; certificate serial {after.get('serial')} valid until "
+            f"{after.get('not_after')}, renewal due {after.get('renew_at')}."
+        )
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_progress(result: ActionResult) -> str:
+    mark = {"done": "ok", "failed": "FAILED", "rolled-back": "ROLLED BACK"}[result.status]
+    action = result.action
+    detail = f" — {result.detail}" if result.detail else ""
+    return f"[{mark}] {action.kind.value} [{action.reason.value}] {action.message}{detail}"

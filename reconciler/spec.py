@@ -1,0 +1,133 @@
+"""The desired state: the user's contract (see schemas/desired-state.schema.json).
+
+Fields left as None are filled from tedge.toml or thin-edge's defaults by `resolve.py`.
+Unknown keys are errors so that a typo cannot pass silently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reconciler.spec_types import (
+    DEVICE_ID_PATTERN,
+    Duration,
+    FileMode,
+    PositiveDuration,
+    RenewBeforeField,
+)
+
+KeyAlgorithm = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tenant(Strict):
+    url: str | None = Field(None, description="Tenant HTTPS address (c8y.http); default from tedge.toml.")
+    mqtt: str | None = Field(None, description="Tenant MQTT endpoint host[:port] (c8y.mqtt); default <url host>:8883.")
+    ca_bundle: Path | None = Field(None, description="PEM file to trust for the tenant's HTTPS instead of the system store.")
+    ca_certificate: Path | None = Field(
+        None, description="The tenant CA certificate (PEM) issued certificates must chain to; fetched when unset."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return normalize_tenant_url(value)
+
+
+def normalize_tenant_url(value: str) -> str:
+    """`example.cumulocity.com` or `https://example.cumulocity.com/` → `https://example.cumulocity.com`."""
+    text = value.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme != "https":
+        raise ValueError("the tenant must be reached over https")
+    if not parts.hostname:
+        raise ValueError(f"{value!r} has no host name")
+    return f"https://{parts.netloc}"
+
+
+class Enrollment(Strict):
+    one_time_password_file: Path | None = Field(None, description="File holding the one-time password.")
+    one_time_password_env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Environment variable holding the one-time password."
+    )
+    retry_every: PositiveDuration = Field("30s", validate_default=True, description="Pause between enrollment attempts.")
+    max_wait: Duration = Field("10m", validate_default=True, description="Give up after this long; 0 = one attempt.")
+
+
+class Validity(Strict):
+    requested: PositiveDuration | None = Field(
+        None, description="Validity to ask for (certificate.validity.requested_duration; default 365d)."
+    )
+    renew_before: RenewBeforeField | None = Field(
+        None,
+        description="Renew this long before expiry, or at this percentage of the issued lifetime left "
+        "(certificate.validity.minimum_duration; default 30d).",
+    )
+
+
+class Key(Strict):
+    algorithm: KeyAlgorithm = "ec-p256"
+    rotate_on_renewal: bool = Field(False, description="Generate a new key on renewal (thin-edge keeps it).")
+
+
+class Subject(Strict):
+    organization: str | None = Field(None, min_length=1, max_length=64, description="O (certificate.organization).")
+    organizational_unit: str | None = Field(
+        None, min_length=1, max_length=64, description="OU (certificate.organization_unit)."
+    )
+
+
+class Paths(Strict):
+    key: Path | None = Field(None, description="Private key (device.key_path).")
+    cert: Path | None = Field(None, description="Certificate (device.cert_path); the candidate is <cert>.new.")
+    csr: Path | None = Field(None, description="Certificate signing request (device.csr_path).")
+    backup_dir: Path | None = Field(None, description="Where replaced certificates are kept; default <cert dir>/backup.")
+    backup_keep: int = Field(5, ge=1, le=1000, description="How many backups to keep.")
+    owner: str | None = Field(None, min_length=1, description="Owner of key and certificate; unset = leave as is.")
+    group: str | None = Field(None, min_length=1, description="Group of key and certificate; unset = leave as is.")
+    key_mode: FileMode = Field("0600", validate_default=True, description="Mode of the private key.")
+    cert_mode: FileMode = Field("0644", validate_default=True, description="Mode of the certificate.")
+
+
+class Renewal(Strict):
+    auth: Literal["tedge-proxy", "mqtt", "device-token"] = Field(
+        "tedge-proxy", description="How re-enrollment gets its device token."
+    )
+
+
+class Activation(Strict):
+    strategy: Literal["tedge", "command", "none"] = Field(
+        "tedge", description="tedge: `tedge reconnect c8y` promotes <cert>.new; command: we promote, then run command."
+    )
+    command: tuple[str, ...] = Field(("tedge", "reconnect", "c8y"), min_length=1)
+    verify: Literal["mqtt", "none"] = Field("mqtt", description="Connect to c8y.mqtt with the candidate first.")
+    timeout: PositiveDuration = Field("2m", validate_default=True, description="How long the activation command may run.")
+
+
+class DesiredState(Strict):
+    device_id: str = Field(..., pattern=DEVICE_ID_PATTERN, description="The device id; the certificate CN.")
+    tenant: Tenant = Tenant()
+    enrollment: Enrollment = Enrollment()
+    validity: Validity = Validity()
+    key: Key = Key()
+    subject: Subject = Subject()
+    paths: Paths = Paths()
+    renewal: Renewal = Renewal()
+    activation: Activation = Activation()
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> "DesiredState":
+        if self.enrollment.one_time_password_file and self.enrollment.one_time_password_env:
+            raise ValueError("enrollment: give one_time_password_file or one_time_password_env, not both")
+        return self

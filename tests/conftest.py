@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RECONCILE = [sys.executable, "-m", "reconciler"]
+
+
+@pytest.fixture
+def device_dir(tmp_path: Path) -> Path:
+    """A thin-edge config dir with an empty device-certs folder and no tedge.toml."""
+    (tmp_path / "device-certs").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    monkeypatch.delenv("TEDGE_CONFIG_DIR", raising=False)
+    return os.environ

@@ -1,0 +1,35 @@
+"""An in-process stand-in for the tenant's CA, for fast apply tests (the HTTPS path has its own tests)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cryptography import x509
+
+from tests.device_files import shared_ca
+
+
+class LocalAuthority:
+    def __init__(self, spec=None, lifetime=timedelta(days=365), issue_for=None):
+        self.calls: list[str] = []
+        self.lifetime = lifetime
+        self.issue_for = issue_for  # replace the CSR's public key, to test rejection
+
+    def __call__(self, spec):
+        return self
+
+    def _issue(self, csr_der: bytes) -> list[x509.Certificate]:
+        csr = x509.load_der_x509_csr(csr_der)
+        public_key = self.issue_for.public_key() if self.issue_for else csr.public_key()
+        return [shared_ca().issue(public_key, csr.subject, lifetime=self.lifetime)]
+
+    def enroll(self, csr_der: bytes, one_time_password: str):
+        self.calls.append("enroll")
+        return self._issue(csr_der)
+
+    def reenroll(self, csr_der: bytes):
+        self.calls.append("reenroll")
+        return self._issue(csr_der)
+
+    def check_chain(self, issued):
+        return None

@@ -1,0 +1,206 @@
+"""Apply on real files: atomic, idempotent, never breaking the live pair (tenant stood in by a local CA)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from reconciler.backends import Backends
+from reconciler.engine import reconcile
+from reconciler.errors import Locked
+from reconciler.layout import list_backups, lock_file
+from reconciler.lock import exclusive_lock
+from reconciler.resolve import resolve
+from reconciler.spec_load import load_desired_state
+from reconciler.tedge_config import load_tedge_config
+from reconciler.x509_facts import load_certificates_pem, load_private_key_pem, public_key_id
+from tests.device_files import converged_device, write_cert, write_key, write_state
+from tests.local_authority import LocalAuthority
+
+
+def _spec(config_dir: Path, **sections):
+    path = write_state(config_dir, **sections)
+    (config_dir / "otp").write_text("one-time-pass-123\n")
+    return resolve(load_desired_state(path), load_tedge_config(config_dir), config_dir)
+
+
+def _run(spec, authority=None, **kwargs):
+    backends = Backends(authority=authority or LocalAuthority())
+    return reconcile(spec, dry_run=False, backends=backends, lock_timeout=2, **kwargs)
+
+
+def _kinds(report):
+    return [a.kind.value for a in report.plan.actions]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_first_enrollment_then_idempotent(device_dir):
+    spec = _spec(device_dir)
+    authority = LocalAuthority()
+    first = _run(spec, authority)
+    assert first.failed is None, first.failed
+    assert _kinds(first) == ["generate_key", "write_csr", "enroll", "verify_candidate", "stage", "promote"]
+    assert _mode(spec.paths.key) == 0o600 and _mode(spec.paths.cert) == 0o644
+    cert = load_certificates_pem(spec.paths.cert.read_bytes())[0]
+    key = load_private_key_pem(spec.paths.key.read_bytes())
+    assert public_key_id(cert.public_key()) == public_key_id(key.public_key())
+    assert not Path(str(spec.paths.cert) + ".new").exists()
+
+    second = _run(spec, authority)
+    assert second.plan.converged and not second.changed and second.exit_code() == 0
+    assert authority.calls == ["enroll"]
+
+
+def test_no_temp_files_are_left_behind(device_dir):
+    spec = _spec(device_dir)
+    _run(spec)
+    leftovers = [p.name for p in spec.paths.cert.parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_renewal_keeps_the_key_and_backs_up_the_old_certificate(device_dir):
+    key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
+    old_key, old_cert = key_path.read_bytes(), cert_path.read_bytes()
+    spec = _spec(device_dir)
+    authority = LocalAuthority()
+    report = _run(spec, authority)
+    assert report.failed is None
+    assert authority.calls == ["reenroll"]
+    assert key_path.read_bytes() == old_key
+    assert cert_path.read_bytes() != old_cert
+    (backup,) = list_backups(spec.paths.backup_dir)
+    assert (backup / cert_path.name).read_bytes() == old_cert
+    assert not (backup / key_path.name).exists()
+    assert _run(spec, authority).plan.converged
+
+
+def test_rotation_swaps_key_and_certificate_together(device_dir):
+    key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
+    old_key = key_path.read_bytes()
+    spec = _spec(device_dir, key={"rotate_on_renewal": True})
+    report = _run(spec)
+    assert report.failed is None
+    assert key_path.read_bytes() != old_key and _mode(key_path) == 0o600
+    cert = load_certificates_pem(cert_path.read_bytes())[0]
+    assert public_key_id(cert.public_key()) == public_key_id(load_private_key_pem(key_path.read_bytes()).public_key())
+    (backup,) = list_backups(spec.paths.backup_dir)
+    assert (backup / key_path.name).read_bytes() == old_key
+    assert not Path(str(key_path) + ".new").exists()
+
+
+def test_backups_keep_only_the_newest(device_dir):
+    key_path, cert_path = converged_device(device_dir)
+    key = load_private_key_pem(key_path.read_bytes())
+    spec = _spec(device_dir, paths={"backup_keep": 2})
+    for _ in range(4):
+        write_cert(cert_path, key, age=timedelta(days=340))  # due for renewal again
+        assert _run(spec).failed is None
+    assert len(list_backups(spec.paths.backup_dir)) == 2
+
+
+def test_permission_drift_is_fixed_once(device_dir):
+    key_path, cert_path = converged_device(device_dir)
+    os.chmod(key_path, 0o644)
+    spec = _spec(device_dir)
+    report = _run(spec)
+    assert _kinds(report) == ["fix_permissions"]
+    assert _mode(key_path) == 0o600
+    assert _run(spec).plan.converged
+
+
+def test_configured_modes_are_applied(device_dir):
+    spec = _spec(device_dir, paths={"key_mode": "0400", "cert_mode": "0444"})
+    _run(spec)
+    assert (_mode(spec.paths.key), _mode(spec.paths.cert)) == (0o400, 0o444)
+    assert _run(spec).plan.converged
+
+
+def test_rejected_answer_stages_nothing_and_keeps_the_live_pair(device_dir):
+    key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
+    before = key_path.read_bytes(), cert_path.read_bytes()
+    spec = _spec(device_dir)
+    from reconciler.keygen import generate_private_key
+
+    report = _run(spec, LocalAuthority(issue_for=generate_private_key("ec-p256")))
+    assert report.failed is not None and report.exit_code() == 6
+    assert "public key is not the device's key" in report.failed.message
+    assert (key_path.read_bytes(), cert_path.read_bytes()) == before
+    assert not Path(str(cert_path) + ".new").exists()
+
+
+def test_failed_activation_rolls_back_to_the_previous_certificate(device_dir):
+    key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
+    before = key_path.read_bytes(), cert_path.read_bytes()
+    spec = _spec(device_dir, activation={"strategy": "command", "command": ["sh", "-c", "exit 9"], "verify": "none"})
+    report = _run(spec)
+    assert report.exit_code() == 1
+    assert "exit code 9" in report.failed.message
+    assert [r.status for r in report.outcome.results][-2:] == ["failed", "rolled-back"]
+    assert (key_path.read_bytes(), cert_path.read_bytes()) == before
+
+
+def test_activation_command_runs_after_the_swap(device_dir):
+    marker = device_dir / "activated"
+    converged_device(device_dir, age=timedelta(days=340))
+    spec = _spec(device_dir, activation={"strategy": "command", "command": ["sh", "-c", f"cp tedge-certificate.pem {marker}"], "verify": "none"})
+    os.chdir(spec.paths.cert.parent)
+    assert _run(spec).failed is None
+    assert marker.read_bytes() == spec.paths.cert.read_bytes()
+
+
+def test_invalid_staged_candidate_is_set_aside(device_dir):
+    key_path, cert_path = converged_device(device_dir)
+    other = write_key(device_dir / "other.pem")
+    write_cert(Path(str(cert_path) + ".new"), other)
+    spec = _spec(device_dir)
+    report = _run(spec)
+    assert _kinds(report) == ["discard_candidate"]
+    assert not Path(str(cert_path) + ".new").exists()
+    assert any(p.name.startswith("rejected-") for p in spec.paths.backup_dir.iterdir())
+    assert _run(spec).plan.converged
+
+
+def test_a_second_run_waits_for_the_lock_then_gives_up(device_dir):
+    converged_device(device_dir)
+    spec = _spec(device_dir)
+    with exclusive_lock(lock_file(spec.paths.cert), 1):
+        with pytest.raises(Locked):
+            reconcile(spec, dry_run=False, backends=Backends(authority=LocalAuthority()), lock_timeout=0.2)
+
+
+def test_concurrent_runs_enroll_once(device_dir):
+    spec = _spec(device_dir)
+    authority = LocalAuthority()
+    reports = []
+    threads = [threading.Thread(target=lambda: reports.append(_run(spec, authority))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert authority.calls == ["enroll"]
+    assert sum(r.changed for r in reports) == 1
+
+
+def test_unreadable_key_blocks_and_is_untouched(device_dir):
+    key_path, cert_path = converged_device(device_dir)
+    key_path.write_text("-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n")
+    before = key_path.read_bytes(), cert_path.read_bytes()
+    report = _run(_spec(device_dir))
+    assert report.exit_code() == 4 and report.status == "blocked"
+    assert (key_path.read_bytes(), cert_path.read_bytes()) == before
+
+
+def test_unavailable_tenant_fails_clearly_and_leaves_nothing_live(device_dir):
+    spec = _spec(device_dir, )
+    report = reconcile(spec, dry_run=False, backends=Backends(), lock_timeout=1)
+    assert report.exit_code() == 1
+    assert "not available" in report.failed.message
+    assert not spec.paths.cert.exists()

@@ -1,0 +1,122 @@
+"""Bad input: one line per problem naming the file, line and field; exit 3; no traceback; nothing written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from tests.conftest import RECONCILE
+
+GOOD = "device_id: gw-0001\nactivation: {strategy: none, verify: none}\n"
+
+
+@dataclass
+class Bad:
+    name: str
+    state: str | bytes | None  # None: no file written
+    expect: str  # a regex the message must match
+    tedge_toml: str | None = None
+    argv: tuple = ()
+
+
+CASES = [
+    Bad("malformed YAML names the line", "device_id: gw-1\npaths: {key: [\n", r"state\.yaml:3: not valid YAML"),
+    Bad("tab indentation", "device_id: gw-1\npaths:\n\tkey: x\n", r"state\.yaml:3: not valid YAML"),
+    Bad("a list instead of a mapping", "- device_id: gw-1\n", r"state\.yaml: expected a mapping"),
+    Bad("an empty file", "", r"state\.yaml: expected a mapping"),
+    Bad("missing device_id", "tenant: {url: example.com}\n", r"state\.yaml:1: device_id: required field is missing"),
+    Bad("device_id with a space", "device_id: gw 1\n", r"state\.yaml:1: device_id: must be 1 to 64 letters"),
+    Bad("device_id longer than a CN may be", f"device_id: {'x' * 65}\n", r"state\.yaml:1: device_id: must be 1 to 64 letters"),
+    Bad("typo in a top-level key", "device_id: gw-1\nrenewl: {auth: mqtt}\n", r"state\.yaml:2: renewl: unknown field"),
+    Bad("typo in a nested key", "device_id: gw-1\npaths:\n  cert_path: /x\n", r"state\.yaml:3: paths\.cert_path: unknown field"),
+    Bad("duplicate key", "device_id: gw-1\ndevice_id: gw-2\n", r"state\.yaml:2: not valid YAML: duplicate key 'device_id'"),
+    Bad("backup_keep not a number", "device_id: gw-1\npaths: {backup_keep: many}\n", r":2: paths\.backup_keep: .*integer"),
+    Bad("backup_keep zero", "device_id: gw-1\npaths: {backup_keep: 0}\n", r"paths\.backup_keep: .*greater than or equal to 1"),
+    Bad("renew_before zero", "device_id: gw-1\nvalidity: {renew_before: 0}\n", r"validity\.renew_before: must be longer than zero"),
+    Bad("renew_before negative", "device_id: gw-1\nvalidity: {renew_before: -5d}\n", r"validity\.renew_before: '-5d' is not a duration"),
+    Bad("renew_before 100%", "device_id: gw-1\nvalidity: {renew_before: 100%}\n", r"validity\.renew_before: a percentage must be"),
+    Bad("renew_before words", "device_id: gw-1\nvalidity: {renew_before: soon}\n", r"'soon' is not a duration"),
+    Bad("retry_every zero", "device_id: gw-1\nenrollment: {retry_every: 0s}\n", r"enrollment\.retry_every: must be longer than zero"),
+    Bad("unknown key algorithm", "device_id: gw-1\nkey: {algorithm: ec-p521}\n", r"key\.algorithm: must be 'ec-p256'"),
+    Bad("rotate_on_renewal not a boolean", "device_id: gw-1\nkey: {rotate_on_renewal: maybe}\n", r"key\.rotate_on_renewal: .*boolean"),
+    Bad("unknown renewal auth", "device_id: gw-1\nrenewal: {auth: password}\n", r"renewal\.auth: must be 'tedge-proxy'"),
+    Bad("unknown activation strategy", "device_id: gw-1\nactivation: {strategy: restart}\n", r"activation\.strategy: must be"),
+    Bad("empty activation command", "device_id: gw-1\nactivation: {command: []}\n", r"activation\.command: .*at least 1 item"),
+    Bad("activation command as one string", "device_id: gw-1\nactivation: {command: tedge reconnect c8y}\n", r"activation\.command: must be a list"),
+    Bad("decimal file mode", "device_id: gw-1\npaths: {key_mode: 600}\n", r"paths\.key_mode: expected an octal file mode"),
+    Bad("impossible file mode", "device_id: gw-1\npaths: {key_mode: '0999'}\n", r"paths\.key_mode: expected an octal file mode"),
+    Bad("plain http tenant", "device_id: gw-1\ntenant: {url: 'http://example.com'}\n", r"tenant\.url: the tenant must be reached over https"),
+    Bad("tenant without host", "device_id: gw-1\ntenant: {url: 'https://'}\n", r"tenant\.url: 'https://' has no host name"),
+    Bad("two one-time password sources", "device_id: gw-1\nenrollment: {one_time_password_file: /x, one_time_password_env: X}\n",
+        r"give one_time_password_file or one_time_password_env, not both"),
+    Bad("bad env var name", "device_id: gw-1\nenrollment: {one_time_password_env: 1BAD}\n", r"enrollment\.one_time_password_env: String should match"),
+    Bad("desired-state file missing", None, r"state\.yaml: desired-state file not found"),
+    Bad("file not UTF-8", b"device_id: \xff\xfe\n", r"state\.yaml: not UTF-8 text"),
+    Bad("tedge.toml not TOML", GOOD, r"tedge\.toml: not valid TOML", tedge_toml="[c8y\nurl = 1"),
+    Bad("tedge.toml bad minimum_duration", GOOD, r"tedge\.toml: certificate\.validity\.minimum_duration: 'often' is not a duration",
+        tedge_toml='[certificate.validity]\nminimum_duration = "often"\n'),
+    Bad("tedge.toml plain http tenant", GOOD, r"tedge\.toml: c8y\.http: the tenant must be reached over https",
+        tedge_toml='[c8y]\nurl = "http://example.com"\n'),
+    Bad("tedge.toml port not a number", GOOD, r"tedge\.toml: mqtt\.client\.port: expected a port number",
+        tedge_toml='[mqtt.client]\nport = "x"\n'),
+    Bad("unknown option", GOOD, r"unrecognized arguments: --force", argv=("--force",)),
+    Bad("unknown output format", GOOD, r"argument --output: invalid choice", argv=("--output", "xml")),
+    Bad("negative lock timeout", GOOD, r"--lock-timeout must not be negative", argv=("--lock-timeout", "-1")),
+]
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_one_clear_line_and_exit_3(case: Bad, device_dir: Path, capsys, clean_env):
+    (device_dir / "device-certs" / "tedge-private-key.pem").write_text("live key stays\n")
+    (device_dir / "device-certs" / "tedge-certificate.pem").write_text("live cert stays\n")
+    state = device_dir / "state.yaml"
+    if isinstance(case.state, bytes):
+        state.write_bytes(case.state)
+    elif case.state is not None:
+        state.write_text(case.state)
+    if case.tedge_toml is not None:
+        (device_dir / "tedge.toml").write_text(case.tedge_toml)
+    before = _snapshot(device_dir)
+
+    code = main(["-f", str(state), "--config-dir", str(device_dir), *case.argv])
+
+    out, err = capsys.readouterr()
+    assert code == 3, err
+    assert out == ""
+    assert "Traceback" not in err
+    first = err.splitlines()[0]
+    assert first.startswith("reconcile: error: ")
+    assert re.search(case.expect, err), err
+    assert _snapshot(device_dir) == before
+
+
+def test_at_least_25_bad_inputs_are_covered():
+    assert len(CASES) >= 25
+
+
+def test_all_problems_of_a_file_are_reported_each_on_its_line(device_dir: Path, capsys):
+    state = device_dir / "state.yaml"
+    state.write_text("device_id: gw-1\nkey: {algorithm: dsa}\npaths:\n  backup_keep: 0\n")
+    assert main(["-f", str(state), "--config-dir", str(device_dir), "--dry-run"]) == 3
+    err = capsys.readouterr().err
+    assert f"{state}:2: key.algorithm" in err
+    assert f"{state}:4: paths.backup_keep" in err
+
+
+def test_bad_input_across_the_process_boundary(tmp_path: Path):
+    state = tmp_path / "state.yaml"
+    state.write_text("device_id: gw-1\nkey: {algorithm: dsa}\n")
+    run = subprocess.run([*RECONCILE, "-f", str(state), "--config-dir", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 3
+    assert run.stdout == ""
+    assert run.stderr.startswith(f"reconcile: error: {state}:2: key.algorithm: must be")
+    assert "Traceback" not in run.stderr

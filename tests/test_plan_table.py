@@ -1,0 +1,184 @@
+"""The planner as a table: (desired state, observation, clock) → reasons, blockers and actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from reconciler.observation import Ownership
+from reconciler.plan import plan
+from tests.plan_builders import (
+    DAY,
+    KEY_A,
+    KEY_B,
+    NOW,
+    candidate,
+    cert,
+    key,
+    no_cert,
+    no_key,
+    observation,
+    spec,
+    staged_key,
+)
+
+TEDGE_RENEW = ["write_csr", "reenroll", "verify_candidate", "stage", "backup", "activate"]
+FIRST_ENROLL = ["write_csr", "enroll", "verify_candidate", "stage", "promote", "activate"]
+RE_ENROLL = ["write_csr", "enroll", "verify_candidate", "stage", "backup", "promote", "activate"]
+COMMAND = {"activation": {"strategy": "command", "command": ["systemctl", "restart", "mosquitto"]}}
+ONE_DAY_CERT = dict(not_before=NOW - timedelta(hours=1), lifetime=DAY)
+
+
+@dataclass
+class Case:
+    name: str
+    obs: object
+    actions: list[str]
+    reasons: list[str] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+    sections: dict = field(default_factory=dict)
+    now: object = NOW
+
+
+CASES = [
+    Case("converged device plans nothing", observation(), []),
+    Case("empty device: new key and first enrollment", observation(no_key(), no_cert()),
+         ["generate_key"] + FIRST_ENROLL, ["KeyMissing"]),
+    Case("no key but a stale certificate: new key, enroll, back up the stale one", observation(no_key(), cert()),
+         ["generate_key"] + RE_ENROLL, ["KeyMissing"]),
+    Case("unreadable key blocks and is never overwritten", observation(key(error="not a PEM private key")),
+         [], ["KeyUnreadable"], ["KeyUnreadable"]),
+    Case("unknown owner blocks", observation(ownership=Ownership(error="user 'tedge' does not exist on this device")),
+         [], ["OwnerUnknown"], ["OwnerUnknown"]),
+    Case("certificate missing: enroll with the existing key", observation(cert_facts=no_cert()),
+         FIRST_ENROLL, ["CertMissing"]),
+    Case("certificate missing without a one-time password is blocked but still shows the plan",
+         observation(cert_facts=no_cert(), otp=False), FIRST_ENROLL, ["CertMissing"], ["OneTimePasswordMissing"]),
+    Case("certificate missing without a tenant is blocked", observation(cert_facts=no_cert()),
+         FIRST_ENROLL, ["CertMissing"], ["TenantUnknown"], {"tenant": {}}),
+    Case("corrupt certificate: enroll and keep a backup", observation(cert_facts=cert(error="not a PEM certificate")),
+         RE_ENROLL, ["CertUnreadable"]),
+    Case("certificate of another key: enroll", observation(cert_facts=cert(key_id=KEY_B)),
+         RE_ENROLL, ["KeyCertMismatch"]),
+    Case("certificate of another device id: enroll", observation(cert_facts=cert(cn="gw-9999")),
+         RE_ENROLL, ["CommonNameMismatch"]),
+    Case("not yet valid blocks: a clock problem", observation(cert_facts=cert(not_before=NOW + timedelta(seconds=1))),
+         [], ["NotYetValid"], ["NotYetValid"]),
+    Case("valid from exactly now is valid", observation(cert_facts=cert(not_before=NOW)), []),
+    Case("expired at exactly not_after: enroll again", observation(cert_facts=cert(not_after=NOW, not_before=NOW - 365 * DAY)),
+         RE_ENROLL, ["Expired"]),
+    Case("expired without a one-time password is blocked",
+         observation(cert_facts=cert(not_before=NOW - 400 * DAY), otp=False), RE_ENROLL, ["Expired"], ["OneTimePasswordMissing"]),
+    Case("one second before expiry is renewal, not enrollment",
+         observation(cert_facts=cert(not_before=NOW - 365 * DAY + timedelta(seconds=1))), TEDGE_RENEW, ["RenewalDue"]),
+    Case("31 days before expiry with 30d threshold: nothing to do",
+         observation(cert_facts=cert(not_before=NOW - 334 * DAY)), []),
+    Case("exactly 30 days before expiry: renewal due",
+         observation(cert_facts=cert(not_before=NOW - 335 * DAY)), TEDGE_RENEW, ["RenewalDue"]),
+    Case("29 days before expiry: renewal with tedge promoting the candidate",
+         observation(cert_facts=cert(not_before=NOW - 336 * DAY)), TEDGE_RENEW, ["RenewalDue"]),
+    Case("renewal due does not need a one-time password",
+         observation(cert_facts=cert(not_before=NOW - 336 * DAY), otp=False), TEDGE_RENEW, ["RenewalDue"]),
+    Case("storm guard: 1-day certificate with 30d threshold is not renewed an hour in",
+         observation(cert_facts=cert(**ONE_DAY_CERT)), []),
+    Case("storm guard: 1-day certificate is renewed in its last third",
+         observation(cert_facts=cert(not_before=NOW - timedelta(hours=17), lifetime=DAY)), TEDGE_RENEW, ["RenewalDue"]),
+    Case("storm guard: 1-day certificate is not renewed before its last third",
+         observation(cert_facts=cert(not_before=NOW - timedelta(hours=15), lifetime=DAY)), []),
+    Case("percentage threshold: 90d certificate at 33% left is due",
+         observation(cert_facts=cert(not_before=NOW - 61 * DAY, lifetime=90 * DAY)), TEDGE_RENEW, ["RenewalDue"],
+         sections={"validity": {"renew_before": "33%"}}),
+    Case("percentage threshold: 90d certificate at 40% left is not due",
+         observation(cert_facts=cert(not_before=NOW - 54 * DAY, lifetime=90 * DAY)), [],
+         sections={"validity": {"renew_before": "33%"}}),
+    Case("renewal with the command strategy: test-connect, back up, swap, run the command",
+         observation(cert_facts=cert(not_before=NOW - 340 * DAY)),
+         ["write_csr", "reenroll", "verify_candidate", "stage", "verify_connection", "backup", "promote", "activate"],
+         ["RenewalDue"], sections=COMMAND),
+    Case("renewal without activation or test connection: back up and swap only",
+         observation(cert_facts=cert(not_before=NOW - 340 * DAY)),
+         ["write_csr", "reenroll", "verify_candidate", "stage", "backup", "promote"], ["RenewalDue"],
+         sections={"activation": {"strategy": "none", "verify": "none"}}),
+    Case("renewal with key rotation stages a new key and swaps both",
+         observation(cert_facts=cert(not_before=NOW - 340 * DAY)),
+         ["generate_key", "write_csr", "reenroll", "verify_candidate", "stage", "verify_connection", "backup", "promote", "activate"],
+         ["RenewalDue"], sections={"key": {"rotate_on_renewal": True}}),
+    Case("key of another algorithm: rotate while the certificate is valid",
+         observation(key(algorithm="rsa-2048")),
+         ["generate_key", "write_csr", "reenroll", "verify_candidate", "stage", "verify_connection", "backup", "promote", "activate"],
+         ["KeyAlgorithmMismatch"]),
+    Case("key of another algorithm without a certificate: rotate and enroll",
+         observation(key(algorithm="rsa-2048"), no_cert()),
+         ["generate_key", "write_csr", "enroll", "verify_candidate", "stage", "promote", "activate"], ["KeyAlgorithmMismatch"]),
+    Case("a usable staged key of the right algorithm is reused",
+         observation(key(algorithm="rsa-2048"), staged_key=staged_key(key_id=KEY_B)),
+         ["write_csr", "reenroll", "verify_candidate", "stage", "verify_connection", "backup", "promote", "activate"],
+         ["KeyAlgorithmMismatch"]),
+    Case("rsa-4096 wanted and held: nothing to do", observation(key(algorithm="rsa-4096")), [],
+         sections={"key": {"algorithm": "rsa-4096"}}),
+    Case("a valid candidate is pending: tedge tests and promotes it", observation(candidate=candidate()),
+         ["backup", "activate"], ["CandidatePending"]),
+    Case("a valid candidate with the command strategy: test, back up, swap, activate",
+         observation(candidate=candidate()), ["verify_connection", "backup", "promote", "activate"], ["CandidatePending"],
+         sections=COMMAND),
+    Case("a candidate of another key is set aside", observation(candidate=candidate(key_id=KEY_B)),
+         ["discard_candidate"], ["CandidateInvalid"]),
+    Case("an expired candidate is set aside",
+         observation(candidate=candidate(not_before=NOW - 400 * DAY)), ["discard_candidate"], ["CandidateInvalid"]),
+    Case("a corrupt candidate is set aside", observation(candidate=candidate(error="not a PEM certificate")),
+         ["discard_candidate"], ["CandidateInvalid"]),
+    Case("a candidate of another device id is set aside, then renewal proceeds",
+         observation(cert_facts=cert(not_before=NOW - 340 * DAY), candidate=candidate(cn="other")),
+         ["discard_candidate"] + TEDGE_RENEW, ["RenewalDue", "CandidateInvalid"]),
+    Case("interrupted rotation (cert and key staged): swap both",
+         observation(candidate=candidate(key_id=KEY_B), staged_key=staged_key(key_id=KEY_B)),
+         ["verify_connection", "backup", "promote", "activate"], ["CandidatePending"]),
+    Case("interrupted rotation (key swapped, cert not yet): finish the swap",
+         observation(key(key_id=KEY_B), candidate=candidate(key_id=KEY_B)),
+         ["backup", "promote", "activate"], ["CandidatePending"]),
+    Case("key readable by others is fixed", observation(key(mode=0o644)), ["fix_permissions"], ["PermissionsDrift"]),
+    Case("owner drift on both files is fixed",
+         observation(ownership=Ownership(uid=1000, gid=None)), ["fix_permissions", "fix_permissions"], ["PermissionsDrift"]),
+    Case("a certificate about to be replaced gets no permission fix",
+         observation(cert_facts=cert(not_before=NOW - 340 * DAY, mode=0o600)),
+         ["write_csr", "reenroll", "verify_candidate", "stage", "verify_connection", "backup", "promote", "activate"],
+         ["RenewalDue"], sections=COMMAND),
+    Case("unreadable key with a pending candidate: blocked, nothing moved",
+         observation(key(error="cannot read: Permission denied"), candidate=candidate()), [], ["KeyUnreadable"], ["KeyUnreadable"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_plan_table(case: Case):
+    result = plan(spec(**case.sections), case.obs, case.now)
+    assert [a.kind.value for a in result.actions] == case.actions
+    assert sorted(b.reason.value for b in result.blockers) == sorted(case.blockers)
+    assert sorted(result.findings) == sorted(case.reasons)
+    assert all(a.message.endswith(".") for a in result.actions)
+
+
+def test_table_has_at_least_thirty_cases():
+    assert len(CASES) >= 30
+
+
+def test_plan_is_deterministic():
+    obs = observation(cert_facts=cert(not_before=NOW - 340 * DAY), candidate=candidate(cn="x"))
+    assert plan(spec(), obs, NOW) == plan(spec(), obs, NOW)
+
+
+def test_rotation_backs_up_and_promotes_the_key_with_the_certificate():
+    result = plan(spec(key={"rotate_on_renewal": True}), observation(cert_facts=cert(not_before=NOW - 340 * DAY)), NOW)
+    backup, promote = (next(a for a in result.actions if a.kind.value == k) for k in ("backup", "promote"))
+    assert backup.with_key and promote.with_key
+    assert str(promote.key).endswith("tedge-private-key.pem.new")
+
+
+def test_enrollment_never_generates_over_a_live_key():
+    result = plan(spec(), observation(cert_facts=no_cert()), NOW)
+    assert "generate_key" not in [a.kind.value for a in result.actions]
+
+
+def test_key_a_is_not_key_b():  # guards the builders themselves
+    assert KEY_A != KEY_B
