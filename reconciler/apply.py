@@ -8,7 +8,6 @@ this run is restored and activation is run once more.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -17,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from reconciler.activation import run_activation
+from reconciler.apply_result import ActionResult, ApplyOutcome
 from reconciler.atomic_files import create_atomic, rename_atomic, write_atomic
 from reconciler.backends import Backends
 from reconciler.backup import back_up, set_aside
@@ -36,19 +36,6 @@ from reconciler.x509_facts import (
     load_private_key_pem,
     public_key_id,
 )
-
-
-@dataclass
-class ActionResult:
-    action: Action
-    status: str  # done | failed | rolled-back
-    detail: str | None = None
-
-
-@dataclass
-class ApplyOutcome:
-    results: list[ActionResult] = field(default_factory=list)
-    error: ReconcileError | None = None
 
 
 class Applier:

@@ -6,14 +6,16 @@ Shared by the CLI and the Ansible module, so neither holds logic the other lacks
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from reconciler.backends import Backends
 from reconciler.facts import observation_facts
 from reconciler.observe import observe
 from reconciler.plan import plan
 from reconciler.report import Report
 from reconciler.spec import DesiredState
+
+if TYPE_CHECKING:
+    from reconciler.backends import Backends
 
 
 def utc_now() -> datetime:
@@ -36,20 +38,21 @@ def reconcile(
         observation = observe(spec)
         return Report(spec.device_id, True, plan(spec, observation, now), observation_facts(observation, renew_before, now))
 
-    from reconciler.apply import Applier
     from reconciler.layout import lock_file
     from reconciler.lock import exclusive_lock
 
-    if backends is None:
-        from reconciler.plugins import default_backends
-
-        backends = default_backends()
     with exclusive_lock(lock_file(spec.paths.cert), lock_timeout):
         now = clock()
         observation = observe(spec)
         the_plan = plan(spec, observation, now)
         report = Report(spec.device_id, False, the_plan, observation_facts(observation, renew_before, now))
         if the_plan.actions and not the_plan.blockers:
+            from reconciler.apply import Applier  # heavy; a converged device never needs it
+
+            if backends is None:
+                from reconciler.plugins import default_backends
+
+                backends = default_backends()
             report.outcome = Applier(spec, observation.ownership, backends, clock, progress).run(the_plan)
             report.after = observation_facts(observe(spec), renew_before, clock())
     return report

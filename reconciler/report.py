@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from reconciler.apply import ActionResult, ApplyOutcome
+from reconciler.apply_result import ActionResult, ApplyOutcome
 from reconciler.errors import ExitCode, ReconcileError
 from reconciler.plan_model import Action, Plan
 
@@ -89,6 +88,8 @@ def report_dict(report: Report) -> dict:
 
 
 def render_json(report: Report) -> str:
+    import json
+
     return json.dumps(report_dict(report), indent=2) + "\n"
 
 

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
+import sys
 from pathlib import Path
 
 from reconciler.errors import BadInput
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 DEFAULT_CONFIG_DIR = Path("/etc/tedge")
 CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"
@@ -85,6 +80,10 @@ def load_tedge_config(config_dir: Path) -> TedgeConfig:
         return TedgeConfig(config_dir=config_dir)
     except OSError as err:
         raise BadInput(f"{path}: cannot read: {err.strerror}") from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 only
+        import tomli as tomllib
     try:
         table = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:

@@ -1,0 +1,21 @@
+"""What happened to each action of an applied plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.errors import ReconcileError
+from reconciler.plan_model import Action
+
+
+@dataclass
+class ActionResult:
+    action: Action
+    status: str  # done | failed | rolled-back
+    detail: str | None = None
+
+
+@dataclass
+class ApplyOutcome:
+    results: list[ActionResult] = field(default_factory=list)
+    error: ReconcileError | None = None
