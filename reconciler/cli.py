@@ -20,6 +20,7 @@ exit codes:
   5  locked: another reconcile kept the lock past --lock-timeout
   6  the tenant refused for good (bad CSR, feature off, unusable answer, TLS failure)
   7  the registration did not appear within enrollment.max_wait
+  8  the tenant, the local MQTT broker or the auth proxy could not be reached
   130 interrupted; nothing half-written"""
 
 MAIN_HELP = """\

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     LOCKED = 5  # another run holds the lock past --lock-timeout
     TENANT_REFUSED = 6  # the tenant refused for good (bad CSR, feature off, bad answer, TLS failure)
     TIMED_OUT = 7  # the registration did not appear within enrollment.max_wait
+    UNREACHABLE = 8  # the tenant, the local broker or proxy could not be reached (within max_wait)
     INTERRUPTED = 130  # Ctrl-C / SIGTERM; nothing half-written
 
 
@@ -56,3 +57,7 @@ class TenantRefused(ReconcileError):
 
 class TimedOut(ReconcileError):
     exit_code = ExitCode.TIMED_OUT
+
+
+class Unreachable(ReconcileError):
+    exit_code = ExitCode.UNREACHABLE

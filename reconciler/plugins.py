@@ -1,4 +1,4 @@
-"""The backends a real run uses."""
+"""The backends a real run uses: the tenant over HTTPS and the MQTT test connection."""
 
 from __future__ import annotations
 
@@ -6,4 +6,7 @@ from reconciler.backends import Backends
 
 
 def default_backends() -> Backends:
-    return Backends()
+    from reconciler.c8y.authority import TenantAuthority
+    from reconciler.c8y.mqtt_check import test_connection
+
+    return Backends(authority=TenantAuthority, test_connection=test_connection)

@@ -61,6 +61,17 @@ def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> Desir
         parse_renew_before, config.minimum_duration, "certificate.validity.minimum_duration", config
     )
     enrollment = desired.enrollment
+    renewal = desired.renewal
+    proxy_url = renewal.proxy_url
+    if proxy_url is None:
+        scheme = "https" if config.proxy_cert_path else "http"
+        proxy_url = f"{scheme}://{config.proxy_host or '127.0.0.1'}:{config.proxy_port or 8001}/c8y"
+    local_broker = renewal.local_broker or (
+        f"{config.mqtt_client_host or 'localhost'}:{config.mqtt_client_port or 1883}"
+    )
+    token_url = renewal.token_url
+    if token_url is None and tenant_url:
+        token_url = f"https://{urlsplit(tenant_url).hostname}:8443/devicecontrol/deviceAccessToken"
     otp_file = _absolute(enrollment.one_time_password_file, base_dir)
 
     return desired.model_copy(
@@ -74,6 +85,9 @@ def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> Desir
                 }
             ),
             "enrollment": enrollment.model_copy(update={"one_time_password_file": otp_file}),
+            "renewal": renewal.model_copy(
+                update={"proxy_url": proxy_url.rstrip("/"), "local_broker": local_broker, "token_url": token_url}
+            ),
             "validity": desired.validity.model_copy(
                 update={
                     "requested": requested or DEFAULT_REQUESTED,

@@ -32,8 +32,11 @@ class Tenant(Strict):
     mqtt: str | None = Field(None, description="Tenant MQTT endpoint host[:port] (c8y.mqtt); default <url host>:8883.")
     ca_bundle: Path | None = Field(None, description="PEM file to trust for the tenant's HTTPS instead of the system store.")
     ca_certificate: Path | None = Field(
-        None, description="The tenant CA certificate (PEM) issued certificates must chain to; fetched when unset."
+        None,
+        description="The tenant CA certificate (PEM) issued certificates must chain to; "
+        "when unset it is asked for at /.well-known/est/cacerts, and the check is skipped if the tenant has none.",
     )
+    timeout: PositiveDuration = Field("30s", validate_default=True, description="Timeout of each HTTPS request.")
 
     @field_validator("url")
     @classmethod
@@ -103,6 +106,19 @@ class Paths(Strict):
 class Renewal(Strict):
     auth: Literal["tedge-proxy", "mqtt", "device-token"] = Field(
         "tedge-proxy", description="How re-enrollment gets its device token."
+    )
+    proxy_url: str | None = Field(
+        None,
+        description="thin-edge's local auth proxy for tedge-proxy; default "
+        "http(s)://<c8y.proxy.client.host>:<c8y.proxy.client.port>/c8y (127.0.0.1:8001).",
+    )
+    local_broker: str | None = Field(
+        None, description="Local MQTT broker host[:port] for mqtt; default mqtt.client.host:port (localhost:1883)."
+    )
+    token_url: str | None = Field(
+        None,
+        description="deviceAccessToken endpoint (mTLS) for device-token; "
+        "default https://<tenant host>:8443/devicecontrol/deviceAccessToken.",
     )
 
 

@@ -1,0 +1,50 @@
+"""Read the certificate out of whatever form an EST answer takes.
+
+The contract allows: base64 PKCS#7 certs-only, DER or BER (the real tenant sends BER with
+indefinite lengths), with or without `Content-Transfer-Encoding: base64`; raw binary PKCS#7;
+a PEM certificate (with `Accept: application/pkcs10`); PEM-armoured PKCS#7.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from cryptography import x509
+
+from reconciler.c8y.pkcs7 import certificates_from_pkcs7
+
+_BASE64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
+_PKCS7_PEM = re.compile(rb"-----BEGIN (?:PKCS7|CMS)-----(.*?)-----END (?:PKCS7|CMS)-----", re.S)
+
+
+def _from_der(data: bytes) -> list[x509.Certificate]:
+    try:
+        return certificates_from_pkcs7(data)
+    except ValueError as pkcs7_error:
+        try:
+            return [x509.load_der_x509_certificate(data)]
+        except ValueError:
+            raise pkcs7_error from None
+
+
+def certificates_from_answer(body: bytes) -> list[x509.Certificate]:
+    """The certificates of an enrollment answer, leaf first. ValueError says why there are none."""
+    text = body.strip()
+    if not text:
+        raise ValueError("the answer is empty")
+    if b"-----BEGIN CERTIFICATE-----" in text:
+        return x509.load_pem_x509_certificates(text)
+    armoured = _PKCS7_PEM.search(text)
+    if armoured:
+        text = armoured.group(1).strip()
+    if _BASE64.match(text):
+        try:
+            decoded = base64.b64decode(b"".join(text.split()), validate=True)
+        except binascii.Error:
+            raise ValueError("the answer looks like base64 but does not decode") from None
+        return _from_der(decoded)
+    if text[:1] == b"\x30":
+        return _from_der(body)
+    raise ValueError("the answer is neither PKCS#7 nor a certificate")

@@ -1,0 +1,113 @@
+"""HTTPS with the guarantees the device side needs: verification always on, a timeout on every
+request, proxies from the environment, and answers larger than a sane cap refused."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from reconciler.errors import TenantRefused, Unreachable
+
+MAX_ANSWER_BYTES = 256 * 1024  # a certificate chain is a few KiB
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict  # lower-case names
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def tenant_message(self) -> str:
+        """The tenant's own words: JSON `message` (or `error`), else an HTML title or first text line."""
+        text = self.body[:4096].decode("utf-8", "replace")
+        if "json" in self.content_type or text.lstrip().startswith("{"):
+            try:
+                data = json.loads(self.body)
+                if isinstance(data, dict):
+                    said = data.get("message") or data.get("error")
+                    if isinstance(said, str) and said.strip():
+                        return _printable(said)
+            except ValueError:
+                pass
+        title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
+        if title:
+            return f"HTML page: {_printable(title.group(1))}"
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        return _printable(first) or "(no message)"
+
+    def is_json(self) -> bool:
+        try:
+            return isinstance(json.loads(self.body), dict)
+        except ValueError:
+            return False
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    return cleaned[:limit] + ("…" if len(cleaned) > limit else "")
+
+
+class Transient(Exception):
+    """A failure worth retrying: connection refused, DNS, timeout, connection cut."""
+
+
+def new_session(ca_bundle: Path | None) -> requests.Session:
+    session = requests.Session()
+    session.verify = str(ca_bundle) if ca_bundle else True
+    session.headers["User-Agent"] = "tedge-cert-reconciler"
+    return session
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def send(session: requests.Session, method: str, url: str, *, timeout: float, **kwargs) -> Answer:
+    """One request. TenantRefused for TLS failures and oversized answers; Transient for the rest."""
+    try:
+        # verify passed per request: requests lets REQUESTS_CA_BUNDLE override a session's setting.
+        kwargs.setdefault("verify", session.verify)
+        with session.request(method, url, stream=True, timeout=(timeout, timeout), **kwargs) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+                raise TenantRefused(f"{host_of(url)} sent an answer of {int(declared)} bytes; refusing more than {MAX_ANSWER_BYTES}")
+            body = bytearray()
+            for chunk in response.iter_content(16384):
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise TenantRefused(f"{host_of(url)} sent an answer larger than {MAX_ANSWER_BYTES} bytes; refused")
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            return Answer(response.status_code, headers, bytes(body))
+    except requests.exceptions.SSLError as err:
+        raise TenantRefused(f"TLS failure talking to {host_of(url)}: {_reason(err)}") from None
+    except requests.exceptions.Timeout:
+        raise Transient(f"{host_of(url)} did not answer within {timeout:g}s") from None
+    except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
+        raise Transient(f"cannot reach {host_of(url)}: {_reason(err)}") from None
+    except requests.exceptions.InvalidURL:
+        raise TenantRefused(f"invalid URL {url!r}") from None
+
+
+def _reason(err: Exception) -> str:
+    """The innermost useful words of a requests/urllib3 error, without object reprs."""
+    text = str(err)
+    for pattern in (r"\[SSL[^\]]*\][^')\"]*", r"Name or service not known", r"Temporary failure in name resolution",
+                    r"Connection refused", r"Connection reset by peer", r"Read timed out", r"IncompleteRead\([^)]*\)",
+                    r"Connection broken[^'\"]*", r"Remote end closed connection without response"):
+        match = re.search(pattern, text)
+        if match:
+            return match.group(0).strip(" :")
+    return _printable(text.split(": ")[-1], 120)
+
+
+def unreachable_after(wait: str, last: str) -> Unreachable:
+    return Unreachable(f"gave up after {wait}: {last}")

@@ -1,0 +1,46 @@
+"""Test-connect to the tenant's MQTT endpoint with a candidate certificate before swapping it in."""
+
+from __future__ import annotations
+
+import queue
+import ssl
+
+from reconciler.c8y.endpoints import host_port
+from reconciler.errors import ReconcileError, Unavailable
+from reconciler.spec import DesiredState
+
+CONNECT_WAIT_SECONDS = 15.0
+
+
+def test_connection(spec: DesiredState, cert, key, wait: float = CONNECT_WAIT_SECONDS) -> None:
+    """Connect with client id = device id (as the bridge does) and disconnect at once."""
+    try:
+        import paho.mqtt.client as mqtt
+    except ImportError:
+        raise Unavailable("activation.verify mqtt needs paho-mqtt: pip install 'tedge-cert-reconciler[mqtt]'") from None
+    if not spec.tenant.mqtt:
+        raise ReconcileError("activation.verify mqtt needs tenant.mqtt or c8y.mqtt")
+    host, port = host_port(spec.tenant.mqtt, 8883, "tenant.mqtt")
+    outcome: queue.Queue = queue.Queue()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=spec.device_id)
+    client.on_connect = lambda _c, _u, _f, reason, _p: outcome.put(reason)
+    try:
+        client.tls_set(
+            ca_certs=str(spec.tenant.ca_bundle) if spec.tenant.ca_bundle else None,
+            certfile=str(cert),
+            keyfile=str(key),
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+        client.connect(host, port, keepalive=10)
+    except (OSError, ssl.SSLError, ValueError) as err:
+        raise ReconcileError(f"test connection to {host}:{port} with the candidate failed: {err}") from None
+    client.loop_start()
+    try:
+        reason = outcome.get(timeout=wait)
+    except queue.Empty:
+        raise ReconcileError(f"test connection to {host}:{port} with the candidate: no answer in {wait:g}s") from None
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    if reason.is_failure:
+        raise ReconcileError(f"{host}:{port} refused the candidate certificate: {reason}")

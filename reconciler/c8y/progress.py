@@ -1,0 +1,36 @@
+"""Progress while waiting for the tenant: a live line on a terminal, one line per attempt otherwise."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from reconciler.durations import format_duration
+from datetime import timedelta
+
+
+def _short(seconds: float) -> str:
+    return format_duration(timedelta(seconds=round(seconds)))
+
+
+class Progress:
+    def __init__(self, what: str, stream: TextIO | None = None):
+        self.what = what
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self._drawn = False
+
+    def waiting(self, attempt: int, elapsed: float, reason: str, next_in: float) -> None:
+        line = f"{self.what}: attempt {attempt}, {_short(elapsed)} elapsed, next try in {_short(next_in)} — {reason}"
+        if self.live:
+            self.stream.write("\r\033[K" + line[:200])
+            self._drawn = True
+        else:
+            self.stream.write(f"reconcile: {line}\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self._drawn = False
