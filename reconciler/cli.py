@@ -33,6 +33,7 @@ under a lock. --dry-run prints the plan and changes nothing.
 
 other commands:
   reconcile show      describe a certificate: subject, issuer, validity, renewal
+  reconcile register  register devices on the tenant with one-time passwords (admin side)
   reconcile schema    print the JSON Schema of the desired state
   (each has its own --help)
 """
@@ -179,9 +180,22 @@ def run_schema(_args) -> int:
     return 0
 
 
+def _register_parser():
+    from reconciler.cli_register import parser
+
+    return parser()
+
+
+def run_register(args) -> int:
+    from reconciler.cli_register import run
+
+    return run(args)
+
+
 COMMANDS = {
     "show": (_show_parser, run_show),
     "schema": (_schema_parser, run_schema),
+    "register": (_register_parser, run_register),
 }
 
 

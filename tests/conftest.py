@@ -21,3 +21,29 @@ def device_dir(tmp_path: Path) -> Path:
 def clean_env(monkeypatch):
     monkeypatch.delenv("TEDGE_CONFIG_DIR", raising=False)
     return os.environ
+
+
+@pytest.fixture
+def tenant():
+    from reconciler.emulator.server import TenantEmulator
+
+    with TenantEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def local_broker(tmp_path):
+    from tests.mosquitto import Mosquitto
+
+    broker = Mosquitto(tmp_path / "local-broker")
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def cloud_broker(tmp_path, tenant):
+    from tests.mosquitto import Mosquitto
+
+    broker = Mosquitto(tmp_path / "cloud-broker", tls_tenant=tenant)
+    yield broker
+    broker.stop()

@@ -43,10 +43,10 @@ def write_key(path: Path, algorithm: str = "ec-p256"):
 
 
 def write_cert(
-    path: Path, key, device_id: str = "gw-0001", age: timedelta = timedelta(days=1), lifetime=timedelta(days=365)
+    path: Path, key, device_id: str = "gw-0001", age: timedelta = timedelta(days=1), lifetime=timedelta(days=365), ca=None
 ) -> x509.Certificate:
     not_before = datetime.now(timezone.utc) - age
-    cert = shared_ca().issue(key.public_key(), device_name(device_id), not_before=not_before, lifetime=lifetime)
+    cert = (ca or shared_ca()).issue(key.public_key(), device_name(device_id), not_before=not_before, lifetime=lifetime)
     path.write_bytes(certificates_pem([cert]))
     os.chmod(path, 0o644)
     return cert

@@ -100,7 +100,7 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
 def _reason(err: Exception) -> str:
     """The innermost useful words of a requests/urllib3 error, without object reprs."""
     text = str(err)
-    for pattern in (r"\[SSL[^\]]*\][^')\"]*", r"Name or service not known", r"Temporary failure in name resolution",
+    for pattern in (r"\[SSL[^\]]*\][^'(\"]*", r"Name or service not known", r"Temporary failure in name resolution",
                     r"Connection refused", r"Connection reset by peer", r"Read timed out", r"IncompleteRead\([^)]*\)",
                     r"Connection broken[^'\"]*", r"Remote end closed connection without response"):
         match = re.search(pattern, text)

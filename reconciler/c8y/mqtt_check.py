@@ -24,6 +24,8 @@ def test_connection(spec: DesiredState, cert, key, wait: float = CONNECT_WAIT_SE
     outcome: queue.Queue = queue.Queue()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=spec.device_id)
     client.on_connect = lambda _c, _u, _f, reason, _p: outcome.put(reason)
+    # With TLS 1.3 a refused client certificate shows only as the broker hanging up after the handshake.
+    client.on_disconnect = lambda *_args: outcome.put(None)
     try:
         client.tls_set(
             ca_certs=str(spec.tenant.ca_bundle) if spec.tenant.ca_bundle else None,
@@ -42,5 +44,7 @@ def test_connection(spec: DesiredState, cert, key, wait: float = CONNECT_WAIT_SE
     finally:
         client.disconnect()
         client.loop_stop()
+    if reason is None:
+        raise ReconcileError(f"{host}:{port} closed the connection before accepting the candidate certificate")
     if reason.is_failure:
         raise ReconcileError(f"{host}:{port} refused the candidate certificate: {reason}")

@@ -1,0 +1,164 @@
+"""What each tenant answer means, as a table; and the retry loop's pacing on a fake clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from reconciler.c8y.est import csr_body, judge, retry_after_seconds
+from reconciler.c8y.http import Answer, Transient
+from reconciler.c8y.progress import Progress
+from reconciler.c8y.retry import Pace, keep_trying
+from reconciler.errors import TenantRefused, TimedOut, Unreachable
+from tests.conftest import ROOT
+
+ROOT_FIXTURE = ROOT / "tests" / "fixtures" / "c8y" / "simpleenroll-response.b64"
+
+
+def _json(status, message="m", **headers):
+    return Answer(status, {"content-type": "application/json", **headers}, json.dumps({"error": "e", "message": message}).encode())
+
+
+HTML_404 = Answer(404, {"content-type": "text/html"}, b"<html><head><title>404 Not Found</title></head>openresty</html>")
+
+
+@pytest.mark.parametrize(
+    "answer, enrolling, outcome",
+    [
+        (_json(202, "pending", **{"retry-after": "7"}), True, ("retry", 7.0, False)),
+        (_json(404, "No newDeviceRequest found for this ID."), True, ("retry", None, False)),
+        (_json(401, "Invalid credentials! : Bad credentials"), True, ("retry", None, False)),
+        (_json(403), True, ("retry", None, False)),
+        (_json(409), True, ("retry", None, False)),
+        (_json(500), True, ("retry", None, True)),
+        (_json(502), False, ("retry", None, True)),
+        (_json(503, **{"retry-after": "3"}), True, ("retry", 3.0, True)),
+        (_json(429, **{"retry-after": "2"}), False, ("retry", 2.0, True)),
+        (HTML_404, True, ("refused", "certificate-authority feature on")),
+        (HTML_404, False, ("refused", "certificate-authority feature on")),
+        (_json(400, "Invalid CSR"), True, ("refused", "rejected the CSR (400): Invalid CSR")),
+        (_json(401, "expired token"), False, ("refused", "refused the device token (401): expired token")),
+        (_json(404), False, ("refused", "refused re-enrollment (404)")),
+        (_json(415), True, ("refused", "refused enrollment (415)")),
+        (Answer(200, {}, b"garbage"), True, ("refused", "answered enrollment with 200 but no usable certificate")),
+        (Answer(201, {}, b""), False, ("refused", "no usable certificate: the answer is empty")),
+    ],
+)
+def test_judge(answer, enrolling, outcome):
+    if outcome[0] == "refused":
+        with pytest.raises(TenantRefused, match=outcome[1].replace("(", r"\(").replace(")", r"\)")):
+            judge(answer, enrolling=enrolling)
+        return
+    verdict = judge(answer, enrolling=enrolling)
+    assert verdict.certificates is None and verdict.retry
+    assert (verdict.retry_after, verdict.transient) == outcome[1:]
+
+
+def test_tenant_message_is_surfaced_in_the_retry_reason():
+    verdict = judge(_json(404, "No newDeviceRequest found for this ID."), enrolling=True)
+    assert "No newDeviceRequest found for this ID." in verdict.retry
+
+
+def test_retry_after_as_http_date():
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    assert retry_after_seconds("Thu, 01 Jan 2026 12:00:30 GMT", now) == 30
+    assert retry_after_seconds("Thu, 01 Jan 2026 11:00:00 GMT", now) == 0  # in the past: at once
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds(None) is None
+
+
+def test_csr_body_is_wrapped_base64_ending_in_newline():
+    body = csr_body(bytes(range(256)) * 2)
+    assert body.endswith(b"\n")
+    assert max(len(line) for line in body.splitlines()) == 64
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Quiet(Progress):
+    def __init__(self):
+        import io
+
+        super().__init__("test", io.StringIO())
+
+
+def _pace(fake, retry_every=30.0, max_wait=600.0, rnd=0.5):
+    return Pace(retry_every, max_wait, clock=fake.clock, sleep=fake.sleep, random=lambda: rnd)
+
+
+def _answers(*verdicts):
+    items = list(verdicts)
+
+    def attempt():
+        item = items.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return attempt
+
+
+def test_max_wait_zero_means_one_attempt():
+    fake = FakeTime()
+    with pytest.raises(TimedOut, match="1 attempts"):
+        keep_trying(_answers(judge(_json(404), enrolling=True)), _pace(fake, max_wait=0), Quiet(), "enroll")
+    assert fake.sleeps == []
+
+
+def test_not_registered_retries_every_retry_every_with_jitter():
+    fake = FakeTime()
+    not_yet = judge(_json(404), enrolling=True)
+    done = judge(Answer(200, {}, (ROOT_FIXTURE).read_bytes()), enrolling=True)
+    certs = keep_trying(_answers(not_yet, not_yet, done), _pace(fake, rnd=0.5), Quiet(), "enroll")
+    assert certs and fake.sleeps == [30.0, 30.0]  # 30 × (0.9 + 0.5/5)
+
+
+def test_retry_after_is_honoured_but_never_beyond_max_wait():
+    fake = FakeTime()
+    pending = judge(_json(202, **{"retry-after": "5"}), enrolling=True)
+    forever = judge(_json(202, **{"retry-after": "99999"}), enrolling=True)
+    with pytest.raises(TimedOut):
+        keep_trying(_answers(pending, forever, pending), _pace(fake, max_wait=60), Quiet(), "enroll")
+    assert fake.sleeps == [5.0, 55.0]
+
+
+def test_server_trouble_backs_off_exponentially_capped_at_retry_every():
+    fake = FakeTime()
+    trouble = [judge(_json(500), enrolling=True)] * 8
+    with pytest.raises(Unreachable):
+        keep_trying(_answers(*trouble), _pace(fake, retry_every=10, max_wait=40, rnd=1.0), Quiet(), "enroll")
+    assert fake.sleeps[:5] == [1.0, 2.0, 4.0, 8.0, 10.0]
+
+
+def test_connection_errors_end_as_unreachable_with_the_last_error():
+    fake = FakeTime()
+    errors = [Transient("cannot reach tenant: Connection refused")] * 20
+    with pytest.raises(Unreachable, match="Connection refused"):
+        keep_trying(_answers(*errors), _pace(fake, retry_every=5, max_wait=20, rnd=0.0), Quiet(), "enroll")
+    assert fake.now == 20
+
+
+def test_progress_writes_one_line_per_attempt_when_not_a_terminal():
+    import io
+
+    fake = FakeTime()
+    stream = io.StringIO()
+    with pytest.raises(TimedOut):
+        keep_trying(_answers(*[judge(_json(404, "not there"), enrolling=True)] * 3), _pace(fake, retry_every=10, max_wait=20),
+                    Progress("enrolling gw-1", stream), "enroll")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("reconcile: enrolling gw-1: attempt 1, 0s elapsed, next try in 10s") and "not there" in lines[0]
