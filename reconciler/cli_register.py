@@ -42,7 +42,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ca-bundle", type=Path, metavar="PEM", help="trust for the tenant's HTTPS instead of the system store")
     p.add_argument("--credentials-file", type=Path, metavar="FILE", help="C8Y_USER=/C8Y_PASSWORD=/C8Y_TENANT= lines")
     p.add_argument("--device", action="append", default=[], metavar="ID", help="a device id (repeatable)")
-    p.add_argument("--from", dest="source", type=Path, metavar="FILE", help="CSV or YAML list of devices")
+    p.add_argument("--from", dest="sources", type=Path, action="append", default=[], metavar="FILE",
+                   help="CSV or YAML list of devices (repeatable)")
     p.add_argument("--type", default="thin-edge.io", help="device type for new devices (default: thin-edge.io)")
     p.add_argument("--replace", action="store_true", help="remove an existing registration of each device first")
     p.add_argument("--chunk-size", type=int, default=1000, metavar="N", help="devices per bulk request (default: 1000)")
@@ -59,8 +60,8 @@ def _devices(args):
     from reconciler.register_input import devices_from_file, devices_from_ids
 
     devices = devices_from_ids(args.device, args.type)
-    if args.source:
-        devices += devices_from_file(args.source, args.type)
+    for source in args.sources:
+        devices += devices_from_file(source, args.type)
     if not devices:
         raise BadInput("reconcile register: give --device ID or --from FILE")
     return devices

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from reconciler.emulator.bulk_csv import csv_from_multipart, rows_of
-from reconciler.emulator.jwt import issue_token, token_subject
+from reconciler.emulator.jwt import token_subject
 from reconciler.emulator.pkcs7_writer import certs_only
 from reconciler.emulator.registry import PENDING_ACCEPTANCE
 from reconciler.x509_facts import common_name
@@ -209,8 +209,9 @@ class TenantHandler(BaseHTTPRequestHandler):
         if common_name(csr.subject) != device_id:
             return self._error(400, "est/invalidCsr", f"The CSR common name must be the device id {device_id}")
         public_key, subject, ca = csr.public_key(), csr.subject, self.tenant.ca
-        not_before = datetime.now(timezone.utc) - timedelta(minutes=1)
         lifetime = self.tenant.lifetime
+        # backdated a little against clock skew, never so much that a short-lived certificate arrives expired
+        not_before = datetime.now(timezone.utc) - min(timedelta(minutes=1), lifetime / 20)
         kind = fault.kind if fault else None
         if kind == "wrong-key":
             public_key = ec.generate_private_key(ec.SECP256R1()).public_key()
@@ -262,7 +263,7 @@ class TenantHandler(BaseHTTPRequestHandler):
         device_id = common_name(x509.load_der_x509_certificate(peer).subject)
         if self.tenant.refuse_tokens:
             return self._error(401, "security/Unauthorized", "Device certificate not accepted")
-        self._json(200, {"accessToken": issue_token(self.tenant.jwt_secret, device_id)})
+        self._json(200, {"accessToken": self.tenant.token_for(device_id)})
 
     def settings(self, body: bytes, _fault):
         if not self._admin():

@@ -66,6 +66,7 @@ class TenantEmulator:
         self.faults = Faults()
         self.requests: list[SeenRequest] = []
         self.issued: list[x509.Certificate] = []
+        self.tokens_issued: list[str] = []
         self.tenant_id = "t100200"
         self.admin_user = "admin"
         self.admin_password = secrets.token_urlsafe(18)
@@ -154,7 +155,9 @@ class TenantEmulator:
         self.faults.add(Fault(kind, path, times, **options))
 
     def token_for(self, device_id: str) -> str:
-        return issue_token(self.jwt_secret, device_id)
+        token = issue_token(self.jwt_secret, device_id)
+        self.tokens_issued.append(token)
+        return token
 
     def foreign_ca(self) -> CertificateAuthority:
         if self._foreign_ca is None:
