@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from reconciler.apply_result import ActionResult, ApplyOutcome
 from reconciler.errors import ExitCode, ReconcileError
 from reconciler.plan_model import Action, Plan
+
+if TYPE_CHECKING:  # a converged device never applies anything: keep these off its import path
+    from reconciler.apply_result import ActionResult, ApplyOutcome
 
 REPORT_FORMAT = 1
 

@@ -189,3 +189,65 @@ def test_other_key_algorithms_enroll(tmp_path, tenant, algorithm):
     device = make_device(tmp_path, tenant, key={"algorithm": algorithm})
     assert device.run().returncode == 0
     assert _cert_info(device).key_algorithm == algorithm
+
+
+def test_a_rejected_csr_ends_with_exit_6_at_once(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    tenant.fault("status", status=400, times=5)
+    device = make_device(tmp_path, tenant, enrollment={"max_wait": "30s"})
+    result = device.run()
+    assert result.returncode == 6
+    assert "rejected the CSR (400)" in result.stderr
+    assert len(tenant.requests_to("simpleenroll")) == 1
+
+
+def test_unknown_host_persisting_past_max_wait_ends_with_exit_8(tmp_path, tenant):
+    device = make_device(tmp_path, tenant, tenant={"url": "https://tenant.does-not-exist.invalid"}, enrollment={"max_wait": "1s"})
+    result = device.run()
+    assert result.returncode == 8
+    assert "cannot reach tenant.does-not-exist.invalid" in result.stderr
+
+
+def test_a_certificate_already_due_for_renewal_is_rejected(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    tenant.set_lifetime(timedelta(minutes=10))
+    device = make_device(tmp_path, tenant, validity={"renew_before": "99%"})
+    result = device.run()
+    assert result.returncode == 6
+    assert "it is already due for renewal" in result.stderr
+    assert not device.cert.exists() and not device.candidate.exists()
+
+
+def test_https_proxy_from_the_environment_is_used_and_no_proxy_is_honoured(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    device = make_device(tmp_path, tenant, enrollment={"max_wait": "1s"})
+    through_dead_proxy = device.run(env={"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""})
+    assert through_dead_proxy.returncode == 8, through_dead_proxy.stderr
+    assert not tenant.requests
+    bypassing = device.run(env={"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"})
+    assert bypassing.returncode == 0, bypassing.stderr
+
+
+def test_ctrl_c_while_waiting_stops_cleanly(tmp_path, tenant):
+    import os
+    import signal
+    import subprocess
+
+    from tests.conftest import RECONCILE
+
+    device = make_device(tmp_path, tenant, enrollment={"retry_every": "1s", "max_wait": "1m"})
+    env = {k: v for k, v in os.environ.items() if k != "TEDGE_CONFIG_DIR"}
+    process = subprocess.Popen([*RECONCILE, "-f", str(device.state), "--config-dir", str(device.config_dir)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 20
+    while len(tenant.requests_to("simpleenroll")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    assert "interrupted; no file was left half-written" in err
+    assert "Traceback" not in err
+    assert not device.cert.exists() and not device.candidate.exists()
+    assert not [p for p in device.cert.parent.iterdir() if p.name.endswith(".tmp")]
+    tenant.register("gw-0001", OTP)
+    assert device.run().returncode == 0  # the next run picks up where it stopped

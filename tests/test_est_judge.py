@@ -162,3 +162,32 @@ def test_progress_writes_one_line_per_attempt_when_not_a_terminal():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("reconcile: enrolling gw-1: attempt 1, 0s elapsed, next try in 10s") and "not there" in lines[0]
+
+
+class Terminal:
+    """A stream that says it is a terminal, recording what is drawn."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_progress_on_a_terminal_is_one_live_line_cleared_at_the_end():
+    fake, screen = FakeTime(), Terminal()
+    certs = keep_trying(
+        _answers(judge(_json(404, "not there"), enrolling=True), judge(_json(404, "not there"), enrolling=True),
+                 judge(Answer(200, {}, ROOT_FIXTURE.read_bytes()), enrolling=True)),
+        _pace(fake, retry_every=10, max_wait=60), Progress("enrolling gw-1", screen), "enroll")
+    assert certs
+    assert "\n" not in screen.text
+    assert screen.text.count("\r\033[K") == 3  # two redraws, one clear
+    assert "attempt 2, 10s elapsed" in screen.text
+    assert screen.text.endswith("\r\033[K")
