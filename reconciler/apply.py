@@ -193,7 +193,7 @@ class Applier:
                 run_activation(self.spec)
             except ReconcileError as err:
                 detail += f"; re-activation failed too: {err}"
-        rollback = Action(Kind.PROMOTE, outcome.results[-1].action.reason, "Rolling back to the previous certificate.", paths.cert)
+        rollback = Action(Kind.ROLLBACK, outcome.results[-1].action.reason, "Rolling back to the previous certificate.", paths.cert)
         result = ActionResult(rollback, "rolled-back", detail)
         outcome.results.append(result)
         self.progress(result)

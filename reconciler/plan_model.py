@@ -43,6 +43,7 @@ class Kind(str, Enum):
     ACTIVATE = "activate"
     FIX_PERMISSIONS = "fix_permissions"
     DISCARD_CANDIDATE = "discard_candidate"
+    ROLLBACK = "rollback"  # never planned: apply's answer to a failed activation after a swap
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,9 @@
 """The desired state: the user's contract (see schemas/desired-state.schema.json).
 
 Fields left as None are filled from tedge.toml or thin-edge's defaults by `resolve.py`.
-Unknown keys are errors so that a typo cannot pass silently.
+Unknown keys are errors so that a typo cannot pass silently. (No `from __future__ import
+annotations` here: pydantic would have to evaluate every annotation string at import.)
 """
-
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
@@ -143,7 +142,7 @@ class DesiredState(Strict):
     activation: Activation = Activation()
 
     @model_validator(mode="after")
-    def _one_password_source(self) -> "DesiredState":
+    def _one_password_source(self):
         if self.enrollment.one_time_password_file and self.enrollment.one_time_password_env:
             raise ValueError("enrollment: give one_time_password_file or one_time_password_env, not both")
         return self

@@ -143,7 +143,8 @@ def test_failed_activation_rolls_back_to_the_previous_certificate(device_dir):
     report = _run(spec)
     assert report.exit_code() == 1
     assert "exit code 9" in report.failed.message
-    assert [r.status for r in report.outcome.results][-2:] == ["failed", "rolled-back"]
+    assert [(r.action.kind.value, r.status) for r in report.outcome.results][-2:] == [
+        ("activate", "failed"), ("rollback", "rolled-back")]
     assert (key_path.read_bytes(), cert_path.read_bytes()) == before
 
 
@@ -204,3 +205,24 @@ def test_unavailable_tenant_fails_clearly_and_leaves_nothing_live(device_dir):
     assert report.exit_code() == 1
     assert "not available" in report.failed.message
     assert not spec.paths.cert.exists()
+
+
+def test_owner_and_group_are_applied_to_new_files_and_drift_is_fixed(device_dir):
+    if os.geteuid() != 0:
+        pytest.skip("changing owners needs root")  # the CI runs as root, so this runs there
+    spec = _spec(device_dir, paths={"owner": "1", "group": "2"})
+    assert _run(spec).failed is None
+    for path in (spec.paths.key, spec.paths.cert):
+        assert (path.stat().st_uid, path.stat().st_gid) == (1, 2)
+    os.chown(spec.paths.cert, 0, 0)
+    report = _run(spec)
+    assert _kinds(report) == ["fix_permissions"]
+    assert (spec.paths.cert.stat().st_uid, spec.paths.cert.stat().st_gid) == (1, 2)
+    assert _run(spec).plan.converged
+
+
+def test_unknown_owner_blocks_before_anything_is_written(device_dir):
+    report = _run(_spec(device_dir, paths={"owner": "no-such-user-here"}))
+    assert report.exit_code() == 4
+    assert "user 'no-such-user-here' does not exist" in report.plan.blockers[0].message
+    assert not (device_dir / "device-certs" / "tedge-private-key.pem").exists()
