@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from reconciler import __version__
 from reconciler.errors import BadInput, ExitCode, ReconcileError
 
 EXIT_CODES = """\
@@ -37,6 +38,9 @@ other commands:
   reconcile schema    print the JSON Schema of the desired state
   (each has its own --help)
 """
+
+
+NEEDS_RENEWAL_ERROR = 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,6 +80,7 @@ def _apply_parser() -> argparse.ArgumentParser:
         help="how long to wait for another run's lock (default: 60)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for protocol detail)")
+    parser.add_argument("--version", action="version", version=f"reconcile {__version__}")
     return parser
 
 
@@ -85,11 +90,18 @@ def _show_parser() -> argparse.ArgumentParser:
         description="Describe a certificate: subject, issuer, serial, validity, days until expiry, SHA-256\n"
         "fingerprint, and whether renewal is due under the desired state's validity.renew_before\n"
         "(or tedge.toml's certificate.validity.minimum_duration, or 30d).",
-        epilog="exit codes: 0 shown, 1 the certificate cannot be read, 3 bad input",
+        epilog="exit codes: 0 shown, 1 the certificate cannot be read, 3 bad input\n"
+        "with --needs-renewal: 0 renewal due, 1 not due, 2 cannot be read, 3 bad input",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(parser)
     parser.add_argument("--cert", type=Path, metavar="PATH", help="certificate to show (default: paths.cert, device.cert_path)")
+    parser.add_argument(
+        "--needs-renewal",
+        action="store_true",
+        help="print nothing; exit 0 when renewal is due (or the certificate expired), 1 when it is not, "
+        "2 when it cannot be read (thin-edge's `tedge cert needs-renewal` convention, for ExecCondition=)",
+    )
     return parser
 
 
@@ -148,6 +160,10 @@ def run_show(args) -> int:
     spec = _load_spec(args, required=False)
     path = args.cert or spec.paths.cert
     facts = cert_facts(observe_cert(path), spec.validity.renew_before, utc_now())
+    if args.needs_renewal:
+        if not facts["exists"] or facts["error"]:
+            return NEEDS_RENEWAL_ERROR
+        return 0 if facts["renewal_due"] or facts["expired"] else 1
     if not facts["exists"]:
         print(f"reconcile: error: {path}: no such certificate", file=sys.stderr)
         return int(ExitCode.ERROR)

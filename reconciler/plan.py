@@ -349,7 +349,9 @@ def plan(spec: DesiredState, obs: Observation, now: datetime) -> Plan:
 
     finding = next((f for f in (check(i) for check in CHAIN) if f is not None), None)
     if finding is not None and finding.remedy is Remedy.BLOCK:
-        return Plan(blockers=(Blocker(finding.reason, finding.message),), findings=(finding.reason.value,))
+        return Plan(
+            blockers=(Blocker(finding.reason, finding.message),), findings=(finding.reason.value,), message=finding.message
+        )
     if finding is not None:
         issued, blockers = _issue(i, finding)
         actions.extend(issued)
@@ -364,4 +366,5 @@ def plan(spec: DesiredState, obs: Observation, now: datetime) -> Plan:
                 written.add(spec.paths.key)
     actions.extend(_permission_fixes(i, written))
     reasons = ([finding.reason.value] if finding else []) + [a.reason.value for a in actions]
-    return Plan(actions=tuple(actions), blockers=tuple(blockers), findings=tuple(dict.fromkeys(reasons)))
+    message = finding.message if finding else (actions[0].message if actions else None)
+    return Plan(tuple(actions), tuple(blockers), tuple(dict.fromkeys(reasons)), message)

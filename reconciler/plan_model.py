@@ -69,6 +69,7 @@ class Plan:
     actions: tuple[Action, ...] = ()
     blockers: tuple[Blocker, ...] = ()
     findings: tuple[str, ...] = field(default=())  # reasons seen, for reports
+    message: str | None = None  # the sentence of the check that fired: what will happen and why
 
     @property
     def converged(self) -> bool:

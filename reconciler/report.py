@@ -82,6 +82,7 @@ def report_dict(report: Report) -> dict:
         "status": report.status,
         "changed": report.changed,
         "reasons": list(report.plan.findings),
+        "message": report.plan.message,
         "actions": actions,
         "blockers": [{"reason": b.reason.value, "message": b.message} for b in report.plan.blockers],
         "before": report.before,
@@ -102,6 +103,7 @@ def render_text(report: Report) -> str:
     if report.dry_run:
         if report.plan.actions:
             lines.append(f"Plan for {report.device_id} ({len(report.plan.actions)} actions, dry run: nothing changed):")
+            lines.append(f"  [{report.plan.findings[0]}] {report.plan.message}")
             for number, action in enumerate(report.plan.actions, 1):
                 lines.append(f"  {number}. {action.kind.value:<18} [{action.reason.value}] {action.message}")
     for blocker in report.plan.blockers:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 _CURVES = {"secp256r1": "ec-p256", "secp384r1": "ec-p384"}
@@ -21,7 +21,13 @@ def key_algorithm(public_key) -> str:
         return _CURVES.get(public_key.curve.name, f"ec-{public_key.curve.name}")
     if isinstance(public_key, rsa.RSAPublicKey):
         return f"rsa-{public_key.key_size}"
-    return type(public_key).__name__.removeprefix("_").lower()
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "ed25519"
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return "ed448"
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return f"dsa-{public_key.key_size}"
+    return "unknown"
 
 
 def public_key_id(public_key) -> str:

@@ -48,7 +48,8 @@ def test_dry_run_text_reads_like_a_plan(device_dir):
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Plan for gw-0001 (6 actions, dry run")
-    assert "1. generate_key" in lines[1] and "[KeyMissing]" in lines[1]
+    assert lines[1].strip().startswith("[KeyMissing] Generating a ec-p256 key at") and "as the key does not exist" in lines[1]
+    assert "1. generate_key" in lines[2] and "[KeyMissing]" in lines[2]
 
 
 def test_detailed_exitcode_reports_pending_changes_with_2(device_dir):
@@ -84,7 +85,8 @@ def test_json_report_has_before_and_after_facts_and_no_secret(device_dir):
     (device_dir / "otp").write_text("s3cret-one-time-pass\n")
     result = run("-f", str(state), "--config-dir", str(device_dir), "--output", "json")
     report = json.loads(result.stdout)
-    assert set(report) == {"format", "device_id", "dry_run", "status", "changed", "reasons", "actions", "blockers", "before", "after", "error"}
+    assert set(report) == {"format", "device_id", "dry_run", "status", "changed", "reasons", "message", "actions",
+                           "blockers", "before", "after", "error"}
     assert report["before"]["key"]["mode"] == "0640" and report["after"]["key"]["mode"] == "0600"
     assert report["after"]["certificate"]["subject_cn"] == "gw-0001"
     assert "s3cret" not in result.stdout + result.stderr
@@ -195,3 +197,32 @@ def test_help_documents_exit_codes():
     assert result.returncode == 0
     for line in ("0  converged", "3  bad input", "4  blocked", "5  locked"):
         assert line in result.stdout
+
+
+def test_needs_renewal_follows_thin_edge_exit_codes(device_dir):
+    _, cert_path = converged_device(device_dir, age=timedelta(days=10))
+    assert run("show", "--needs-renewal", "--config-dir", str(device_dir)).returncode == 1
+    converged_device(device_dir, age=timedelta(days=340))
+    due = run("show", "--needs-renewal", "--config-dir", str(device_dir))
+    assert due.returncode == 0 and due.stdout == ""
+    cert_path.write_text("broken")
+    assert run("show", "--needs-renewal", "--config-dir", str(device_dir)).returncode == 2
+
+
+def test_a_key_of_another_type_is_named_and_rotated(device_dir):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    (device_dir / "device-certs" / "tedge-private-key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (device_dir / "otp").write_text("pass-1234\n")
+    result = run("-f", str(write_state(device_dir)), "--config-dir", str(device_dir), "--dry-run")
+    assert result.returncode == 0
+    assert "[KeyAlgorithmMismatch] Rotating to a new ec-p256 key, as the key" in result.stdout
+    assert "is ed25519." in result.stdout
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("reconcile 0.")

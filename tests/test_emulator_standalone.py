@@ -1,0 +1,45 @@
+"""`python -m reconciler.emulator` and the README's demo, as separate processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+
+import requests
+
+from tests.conftest import ROOT
+
+
+def test_standalone_emulator_prints_where_it_is_and_keeps_the_password_in_a_private_file(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--dir", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(process.stdout.readline())
+        feature = requests.get(info["url"] + "/features/certificate-authority", verify=info["ca_bundle"], timeout=10)
+        assert feature.json()["active"] is True
+        admin_env = tmp_path / "admin.env"
+        assert stat.S_IMODE(admin_env.stat().st_mode) == 0o600
+        password = dict(line.split("=", 1) for line in admin_env.read_text().split())["C8Y_PASSWORD"]
+        assert password not in json.dumps(info)
+        assert b"management" in (tmp_path / "tenant-ca.pem").read_bytes() or (tmp_path / "tenant-ca.pem").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert password not in out + err
+
+
+def test_the_readme_demo_runs_end_to_end():
+    env = {k: v for k, v in os.environ.items() if k != "TEDGE_CONFIG_DIR"}
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "demo.py")], capture_output=True, text=True,
+                            timeout=180, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    out = result.stdout
+    assert "[KeyMissing]" in out and "[RenewalDue]" in out
+    assert "converged" in out
+    assert "key kept: True" in out
+    assert "backup: tedge/device-certs/backup/backup-" in out
