@@ -148,11 +148,11 @@ def test_failed_activation_rolls_back_to_the_previous_certificate(device_dir):
     assert (key_path.read_bytes(), cert_path.read_bytes()) == before
 
 
-def test_activation_command_runs_after_the_swap(device_dir):
+def test_activation_command_runs_after_the_swap(device_dir, monkeypatch):
     marker = device_dir / "activated"
     converged_device(device_dir, age=timedelta(days=340))
     spec = _spec(device_dir, activation={"strategy": "command", "command": ["sh", "-c", f"cp tedge-certificate.pem {marker}"], "verify": "none"})
-    os.chdir(spec.paths.cert.parent)
+    monkeypatch.chdir(spec.paths.cert.parent)
     assert _run(spec).failed is None
     assert marker.read_bytes() == spec.paths.cert.read_bytes()
 
