@@ -70,7 +70,7 @@ def run_demo(tenant: dict) -> None:
         "renewal": {"auth": "device-token", "token_url": tenant["token_url"]},
         "activation": {"strategy": "none", "verify": "none"},
     }, sort_keys=False))
-    print(f"  desired state:\n    " + state.read_text().rstrip().replace("\n", "\n    "))
+    print("  desired state:\n    " + state.read_text().rstrip().replace("\n", "\n    "))
 
     step("Device: what would change? (dry run: nothing is written, nothing is sent)")
     reconcile(*common, "--dry-run")

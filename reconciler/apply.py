@@ -72,7 +72,8 @@ class Applier:
         except (OSError, ValueError, TypeError) as err:
             raise ReconcileError(f"{path}: cannot load the private key: {err}") from None
 
-    def _ensure_csr(self, key_path: Path) -> bytes:
+    def _csr(self) -> bytes:
+        """The CSR written earlier in this run, or the one on disk when a plan starts at enroll."""
         if self.csr_der is None:
             try:
                 csr = x509.load_pem_x509_csr(self.spec.paths.csr.read_bytes())
@@ -106,11 +107,11 @@ class Applier:
 
     def enroll(self, action: Action) -> str:
         password = one_time_password_source(self.spec).read()
-        self.issued = self.authority.enroll(self._ensure_csr(action.key), password)
+        self.issued = self.authority.enroll(self._csr(), password)
         return self._issued_summary()
 
     def reenroll(self, action: Action) -> str:
-        self.issued = self.authority.reenroll(self._ensure_csr(action.key))
+        self.issued = self.authority.reenroll(self._csr())
         return self._issued_summary()
 
     def _issued_summary(self) -> str:

@@ -215,7 +215,7 @@ COMMANDS = {
 }
 
 
-def _raise_interrupt(signum, _frame):
+def _raise_interrupt(_signum, _frame):
     raise KeyboardInterrupt
 
 

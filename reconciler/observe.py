@@ -3,9 +3,7 @@ observations, not crashes: the planner decides what they mean."""
 
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import stat
 from pathlib import Path
 
@@ -68,6 +66,11 @@ def observe_cert(path: Path) -> CertFacts:
 
 
 def observe_ownership(owner: str | None, group: str | None) -> Ownership:
+    if owner is None and group is None:
+        return Ownership()
+    import grp  # only when asked for: loading the user database is not free
+    import pwd
+
     uid = gid = None
     try:
         if owner is not None:

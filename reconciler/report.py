@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ExitCode, ReconcileError
-from reconciler.plan_model import Action, Plan
+from reconciler.plan_model import Action, Kind, Plan
 
 if TYPE_CHECKING:  # a converged device never applies anything: keep these off its import path
     from reconciler.apply_result import ActionResult, ApplyOutcome
@@ -53,27 +53,24 @@ class Report:
         return int(ExitCode.CHANGED if pending and self.detailed_exitcode else ExitCode.OK)
 
 
-def _action_dict(action: Action, result: ActionResult | None) -> dict:
+def _action_dict(action: Action, result: ActionResult | None, applied: bool) -> dict:
     return {
         "action": action.kind.value,
         "reason": action.reason.value,
         "message": action.message,
         "target": None if action.target is None else str(action.target),
-        "status": result.status if result else "planned",
+        "status": result.status if result else ("not-run" if applied else "planned"),
         "detail": result.detail if result else None,
     }
 
 
 def report_dict(report: Report) -> dict:
     results = report.outcome.results if report.outcome else []
-    done = {id(r.action): r for r in results}
-    actions = [_action_dict(a, done.get(id(a))) for a in report.plan.actions]
-    if report.outcome:  # a rollback is not in the plan: append it where it happened
-        actions += [_action_dict(r.action, r) for r in results if r.status == "rolled-back"]
-        ran = {id(r.action) for r in results}
-        for entry, action in zip(actions, report.plan.actions):
-            if id(action) not in ran:
-                entry["status"] = "not-run"
+    by_action = {id(r.action): r for r in results}
+    applied = report.outcome is not None
+    actions = [_action_dict(a, by_action.get(id(a)), applied) for a in report.plan.actions]
+    # a rollback is not in the plan: it follows the action that failed
+    actions += [_action_dict(r.action, r, applied) for r in results if r.action.kind is Kind.ROLLBACK]
     failed = report.failed
     return {
         "format": REPORT_FORMAT,

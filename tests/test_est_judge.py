@@ -114,7 +114,7 @@ def _answers(*verdicts):
 def test_max_wait_zero_means_one_attempt():
     fake = FakeTime()
     with pytest.raises(TimedOut, match="1 attempts"):
-        keep_trying(_answers(judge(_json(404), enrolling=True)), _pace(fake, max_wait=0), Quiet(), "enroll")
+        keep_trying(_answers(judge(_json(404), enrolling=True)), _pace(fake, max_wait=0), Quiet())
     assert fake.sleeps == []
 
 
@@ -122,7 +122,7 @@ def test_not_registered_retries_every_retry_every_with_jitter():
     fake = FakeTime()
     not_yet = judge(_json(404), enrolling=True)
     done = judge(Answer(200, {}, (ROOT_FIXTURE).read_bytes()), enrolling=True)
-    certs = keep_trying(_answers(not_yet, not_yet, done), _pace(fake, rnd=0.5), Quiet(), "enroll")
+    certs = keep_trying(_answers(not_yet, not_yet, done), _pace(fake, rnd=0.5), Quiet())
     assert certs and fake.sleeps == [30.0, 30.0]  # 30 × (0.9 + 0.5/5)
 
 
@@ -131,7 +131,7 @@ def test_retry_after_is_honoured_but_never_beyond_max_wait():
     pending = judge(_json(202, **{"retry-after": "5"}), enrolling=True)
     forever = judge(_json(202, **{"retry-after": "99999"}), enrolling=True)
     with pytest.raises(TimedOut):
-        keep_trying(_answers(pending, forever, pending), _pace(fake, max_wait=60), Quiet(), "enroll")
+        keep_trying(_answers(pending, forever, pending), _pace(fake, max_wait=60), Quiet())
     assert fake.sleeps == [5.0, 55.0]
 
 
@@ -139,7 +139,7 @@ def test_server_trouble_backs_off_exponentially_capped_at_retry_every():
     fake = FakeTime()
     trouble = [judge(_json(500), enrolling=True)] * 8
     with pytest.raises(Unreachable):
-        keep_trying(_answers(*trouble), _pace(fake, retry_every=10, max_wait=40, rnd=1.0), Quiet(), "enroll")
+        keep_trying(_answers(*trouble), _pace(fake, retry_every=10, max_wait=40, rnd=1.0), Quiet())
     assert fake.sleeps[:5] == [1.0, 2.0, 4.0, 8.0, 10.0]
 
 
@@ -147,7 +147,7 @@ def test_connection_errors_end_as_unreachable_with_the_last_error():
     fake = FakeTime()
     errors = [Transient("cannot reach tenant: Connection refused")] * 20
     with pytest.raises(Unreachable, match="Connection refused"):
-        keep_trying(_answers(*errors), _pace(fake, retry_every=5, max_wait=20, rnd=0.0), Quiet(), "enroll")
+        keep_trying(_answers(*errors), _pace(fake, retry_every=5, max_wait=20, rnd=0.0), Quiet())
     assert fake.now == 20
 
 
@@ -158,7 +158,7 @@ def test_progress_writes_one_line_per_attempt_when_not_a_terminal():
     stream = io.StringIO()
     with pytest.raises(TimedOut):
         keep_trying(_answers(*[judge(_json(404, "not there"), enrolling=True)] * 3), _pace(fake, retry_every=10, max_wait=20),
-                    Progress("enrolling gw-1", stream), "enroll")
+                    Progress("enrolling gw-1", stream))
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("reconcile: enrolling gw-1: attempt 1, 0s elapsed, next try in 10s") and "not there" in lines[0]
@@ -185,7 +185,7 @@ def test_progress_on_a_terminal_is_one_live_line_cleared_at_the_end():
     certs = keep_trying(
         _answers(judge(_json(404, "not there"), enrolling=True), judge(_json(404, "not there"), enrolling=True),
                  judge(Answer(200, {}, ROOT_FIXTURE.read_bytes()), enrolling=True)),
-        _pace(fake, retry_every=10, max_wait=60), Progress("enrolling gw-1", screen), "enroll")
+        _pace(fake, retry_every=10, max_wait=60), Progress("enrolling gw-1", screen))
     assert certs
     assert "\n" not in screen.text
     assert screen.text.count("\r\033[K") == 3  # two redraws, one clear

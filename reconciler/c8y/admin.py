@@ -11,9 +11,6 @@ from reconciler.c8y.http import Answer, Transient, new_session, send
 from reconciler.errors import BadInput, TenantRefused, Unreachable
 from reconciler.spec import normalize_tenant_url
 
-ENV_KEYS = ("C8Y_TENANT", "C8Y_USER", "C8Y_PASSWORD")
-
-
 @dataclass(frozen=True)
 class AdminCredentials:
     user: str

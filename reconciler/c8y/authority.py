@@ -24,12 +24,12 @@ MAX_CHAIN = 5
 class TenantAuthority:
     """Implements the apply-side CertificateAuthority seam against a (real or emulated) tenant."""
 
-    def __init__(self, spec: DesiredState, pace: Pace | None = None, progress: Progress | None = None):
+    def __init__(self, spec: DesiredState, pace: Pace | None = None, progress_stream=None):
         self.spec = spec
         self.session = new_session(spec.tenant.ca_bundle)
         self.timeout = spec.tenant.timeout.total_seconds()
         self.pace = pace or Pace(spec.enrollment.retry_every.total_seconds(), spec.enrollment.max_wait.total_seconds())
-        self.progress = progress or Progress(f"enrolling {spec.device_id}")
+        self.progress_stream = progress_stream  # None: stderr
         self._ca: list[x509.Certificate] | None = None
 
     def _tenant_url(self, path: str) -> str:
@@ -45,7 +45,7 @@ class TenantAuthority:
 
         headers = {**CSR_HEADERS, **kwargs.pop("headers", {})}
         what = f"{'enrollment' if enrolling else 're-enrollment'} of {self.spec.device_id}"
-        return keep_trying(attempt, self.pace, self.progress, what)
+        return keep_trying(attempt, self.pace, Progress(what, self.progress_stream))
 
     def enroll(self, csr_der: bytes, one_time_password: str) -> list[x509.Certificate]:
         url = self._tenant_url(ENROLL_PATH)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from reconciler.errors import TenantRefused, Unreachable
+from reconciler.errors import TenantRefused
 
 MAX_ANSWER_BYTES = 256 * 1024  # a certificate chain is a few KiB
 
@@ -108,6 +108,3 @@ def _reason(err: Exception) -> str:
             return match.group(0).strip(" :")
     return _printable(text.split(": ")[-1], 120)
 
-
-def unreachable_after(wait: str, last: str) -> Unreachable:
-    return Unreachable(f"gave up after {wait}: {last}")

@@ -37,8 +37,10 @@ class Pace:
         return self.retry_every * (0.9 + self.random() / 5)  # ±10% keeps a fleet from marching in step
 
 
-def keep_trying(attempt: Callable[[], Verdict], pace: Pace, progress: Progress, what: str):
-    """Call `attempt` until it yields certificates; TimedOut / Unreachable after `pace.max_wait`."""
+def keep_trying(attempt: Callable[[], Verdict], pace: Pace, progress: Progress):
+    """Call `attempt` until it yields certificates; TimedOut / Unreachable after `pace.max_wait`.
+    Errors and progress lines are named after `progress.what` (e.g. "enrollment of gw-0001")."""
+    what = progress.what
     start = pace.clock()
     failures = 0
     number = 0

@@ -82,9 +82,6 @@ class CertificateAuthority:
             .sign(self.key, hashes.SHA256())
         )
 
-    def issue_for_csr(self, csr: x509.CertificateSigningRequest, lifetime: timedelta) -> x509.Certificate:
-        return self.issue(csr.public_key(), csr.subject, lifetime=lifetime)
-
     def issue_server(self, hostnames: list[str], ip_addresses: list[str] = ()) -> tuple[x509.Certificate, object]:
         """A TLS server certificate and its key for the emulator's HTTPS endpoints."""
         import ipaddress
