@@ -4,12 +4,9 @@ The decision is a chain of small checks in order; the first that fires names the
 remedy. The chain below reads as the specification, one check per line.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from reconciler.candidate_check import candidate_problem
 from reconciler.layout import staged
@@ -29,21 +26,19 @@ class Remedy(Enum):
     FINISH = "finish"  # a verified candidate is staged: back up, swap, activate
 
 
-@dataclass(frozen=True)
-class Input:
+class Input(NamedTuple):
     spec: DesiredState
     obs: Observation
     now: datetime
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     reason: Reason
     message: str
     remedy: Remedy
 
 
-Check = Callable[[Input], "Finding | None"]
+Check = Callable[[Input], Finding | None]
 
 
 def _when(moment: datetime) -> str:

@@ -1,10 +1,8 @@
 """What a plan is made of: actions with reasons, and blockers that need a person."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import NamedTuple
 
 
 class Reason(str, Enum):
@@ -46,8 +44,7 @@ class Kind(str, Enum):
     ROLLBACK = "rollback"  # never planned: apply's answer to a failed activation after a swap
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     kind: Kind
     reason: Reason
     message: str
@@ -56,19 +53,17 @@ class Action:
     with_key: bool = False  # backup/promote: the key moves together with the certificate
 
 
-@dataclass(frozen=True)
-class Blocker:
+class Blocker(NamedTuple):
     """A finding that stops apply: only a person can resolve it."""
 
     reason: Reason
     message: str
 
 
-@dataclass(frozen=True)
-class Plan:
-    actions: tuple[Action, ...] = ()
-    blockers: tuple[Blocker, ...] = ()
-    findings: tuple[str, ...] = field(default=())  # reasons seen, for reports
+class Plan(NamedTuple):
+    actions: tuple = ()  # of Action
+    blockers: tuple = ()  # of Blocker
+    findings: tuple = ()  # reason codes seen, for reports
     message: str | None = None  # the sentence of the check that fired: what will happen and why
 
     @property

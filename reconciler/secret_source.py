@@ -1,19 +1,15 @@
 """Secrets come from a file or an environment variable, never from argv, and are read only when used."""
 
-from __future__ import annotations
-
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from reconciler.errors import BadInput
 
 MAX_SECRET_BYTES = 4096
 
 
-@dataclass(frozen=True)
-class SecretSource:
+class SecretSource(NamedTuple):
     """Where a secret lives; `describe()` names the place, never the value."""
 
     what: str

@@ -1,11 +1,9 @@
 """The few tedge.toml settings the reconciler honours, with thin-edge's documented defaults."""
 
-from __future__ import annotations
-
 import os
-from dataclasses import dataclass
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from reconciler.errors import BadInput
 
@@ -13,8 +11,7 @@ DEFAULT_CONFIG_DIR = Path("/etc/tedge")
 CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"
 
 
-@dataclass(frozen=True)
-class TedgeConfig:
+class TedgeConfig(NamedTuple):
     """Values read from tedge.toml; None where the file does not set them."""
 
     config_dir: Path

@@ -1,11 +1,9 @@
 """Plain facts about keys and certificates, read with `cryptography` and nothing else."""
 
-from __future__ import annotations
-
 import hashlib
 import warnings
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -51,8 +49,7 @@ def common_name(name: x509.Name) -> str | None:
     return str(values[0].value) if values else None
 
 
-@dataclass(frozen=True)
-class CertificateInfo:
+class CertificateInfo(NamedTuple):
     subject_cn: str | None
     subject: str
     issuer: str
