@@ -251,3 +251,22 @@ def test_ctrl_c_while_waiting_stops_cleanly(tmp_path, tenant):
     assert not [p for p in device.cert.parent.iterdir() if p.name.endswith(".tmp")]
     tenant.register("gw-0001", OTP)
     assert device.run().returncode == 0  # the next run picks up where it stopped
+
+
+def test_html_error_pages_from_a_front_end_are_retried(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    tenant.fault("html", status=502, times=2)
+    device = make_device(tmp_path, tenant, enrollment={"retry_every": "1s", "max_wait": "20s"})
+    result = device.run()
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("the tenant is in trouble (502): HTML page: 502 Error") == 2
+
+
+def test_connections_reset_without_an_answer_end_as_unreachable(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    tenant.fault("reset", times=50)
+    device = make_device(tmp_path, tenant, enrollment={"retry_every": "1s", "max_wait": "2s"})
+    result = device.run()
+    assert result.returncode == 8
+    assert "gave up after" in result.stderr
+    assert not device.cert.exists()
