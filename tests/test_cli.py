@@ -226,3 +226,14 @@ def test_a_key_of_another_type_is_named_and_rotated(device_dir):
 def test_version():
     result = run("--version")
     assert result.returncode == 0 and result.stdout.startswith("reconcile 0.")
+
+
+def test_validate_checks_files_without_touching_the_device(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("device_id: gw-1\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("device_id: gw-1\nkey: {algorithm: dsa}\n")
+    assert run("validate", str(good)).stdout == f"{good}: valid\n"
+    result = run("validate", str(good), str(bad))
+    assert result.returncode == 3
+    assert f"reconcile: error: {bad}:2: key.algorithm: must be" in result.stderr
