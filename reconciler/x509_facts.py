@@ -88,7 +88,7 @@ def load_certificates_pem(data: bytes) -> list[x509.Certificate]:
 
 def load_private_key_pem(data: bytes):
     """The private key of a PEM file. Raises ValueError (or TypeError for encrypted keys)."""
-    if b"PRIVATE KEY-----" not in data:
+    if b"PRIVATE KEY" not in data:
         raise ValueError("no PEM private key in the file")
     return serialization.load_pem_private_key(data, password=None)
 
