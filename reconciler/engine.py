@@ -53,6 +53,12 @@ def reconcile(
                 from reconciler.plugins import default_backends
 
                 backends = default_backends()
-            report.outcome = Applier(spec, observation.ownership, backends, clock, progress).run(the_plan)
+            from reconciler.journal import record
+
+            def progress_and_journal(result):
+                record(spec.paths.backup_dir, spec.device_id, result, clock())
+                progress(result)
+
+            report.outcome = Applier(spec, observation.ownership, backends, clock, progress_and_journal).run(the_plan)
             report.after = observation_facts(observe(spec), renew_before, clock())
     return report

@@ -226,3 +226,18 @@ def test_unknown_owner_blocks_before_anything_is_written(device_dir):
     assert report.exit_code() == 4
     assert "user 'no-such-user-here' does not exist" in report.plan.blockers[0].message
     assert not (device_dir / "device-certs" / "tedge-private-key.pem").exists()
+
+
+def test_every_applied_action_is_journaled_beside_the_backups(device_dir):
+    import json
+
+    key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
+    spec = _spec(device_dir)
+    _run(spec)
+    lines = [json.loads(line) for line in (spec.paths.backup_dir / "journal.jsonl").read_text().splitlines()]
+    assert [entry["action"] for entry in lines] == ["write_csr", "reenroll", "verify_candidate", "stage", "backup", "promote"]
+    assert {entry["reason"] for entry in lines} == {"RenewalDue"} and {entry["status"] for entry in lines} == {"done"}
+    assert _mode(spec.paths.backup_dir / "journal.jsonl") == 0o600
+    assert "one-time-pass" not in (spec.paths.backup_dir / "journal.jsonl").read_text()
+    _run(spec)  # converged: nothing more is written
+    assert len((spec.paths.backup_dir / "journal.jsonl").read_text().splitlines()) == len(lines)

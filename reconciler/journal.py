@@ -1,0 +1,45 @@
+"""An append-only record of what apply did, beside the backups: one JSON line per action.
+
+For audits across a fleet ("when was this certificate swapped, and why?"). It holds action
+names, reasons, paths and serials; never a secret. Rotated once past a size bound.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from reconciler.apply_result import ActionResult
+from reconciler.atomic_files import ensure_dir
+
+JOURNAL_NAME = "journal.jsonl"
+MAX_BYTES = 256 * 1024
+
+
+def journal_path(backup_dir: Path) -> Path:
+    return backup_dir / JOURNAL_NAME
+
+
+def record(backup_dir: Path, device_id: str, result: ActionResult, now: datetime) -> None:
+    """Append one line; a journal that cannot be written never fails the run."""
+    path = journal_path(backup_dir)
+    entry = {
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "device_id": device_id,
+        "action": result.action.kind.value,
+        "reason": result.action.reason.value,
+        "status": result.status,
+        "target": None if result.action.target is None else str(result.action.target),
+        "detail": result.detail,
+    }
+    try:
+        ensure_dir(backup_dir, 0o700)
+        if path.exists() and path.stat().st_size > MAX_BYTES:
+            os.replace(path, path.with_name(JOURNAL_NAME + ".1"))
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+    except OSError:
+        pass
