@@ -13,6 +13,9 @@ from pathlib import Path
 import requests
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from reconciler.layout import list_backups  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "demo-run"
 DEVICE = "demo-gw-0001"
@@ -93,8 +96,13 @@ def run_demo(tenant: dict) -> None:
     reconcile(*common)
     key_after = (config_dir / "device-certs" / "tedge-private-key.pem").read_bytes()
     print(f"  key kept: {key_before == key_after}")
-    for backup in sorted((config_dir / "device-certs" / "backup").iterdir()):
+    backup_dir = config_dir / "device-certs" / "backup"
+    for backup in list_backups(backup_dir):
         print(f"  backup: {backup.relative_to(WORK)}/{', '.join(p.name for p in backup.iterdir())}")
+    print("  journal (last 3 of", len((backup_dir / "journal.jsonl").read_text().splitlines()), "entries):")
+    for line in (backup_dir / "journal.jsonl").read_text().splitlines()[-3:]:
+        entry = json.loads(line)
+        print(f"    {entry['time']} {entry['action']:<10} {entry['reason']:<11} {entry['status']}")
     reconcile("show", *common)
 
 
