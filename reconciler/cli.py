@@ -251,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     # pydantic looks up plugin entry points on first use, which costs more than our whole plan.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    args = None
     try:
         if argv and argv[0] in COMMANDS:
             make_parser, command = COMMANDS[argv[0]]
@@ -264,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         return command(args)
     except ReconcileError as err:
         print(f"reconcile: error: {err.message}", file=sys.stderr)
+        if getattr(args, "output", None) == "json":  # machine readers get a document even now
+            from reconciler.report import error_document
+
+            sys.stdout.write(error_document(err))
         return int(err.exit_code)
     except KeyboardInterrupt:
         print("reconcile: interrupted; no file was left half-written", file=sys.stderr)

@@ -88,6 +88,15 @@ def report_dict(report: Report) -> dict:
     }
 
 
+def error_document(error: ReconcileError) -> str:
+    """The JSON answer when a run fails before it has a plan (bad input, lock held)."""
+    import json
+
+    document = {"format": REPORT_FORMAT, "status": "failed",
+                "error": {"exit_code": int(error.exit_code), "message": error.message}}
+    return json.dumps(document, indent=2) + "\n"
+
+
 def render_json(report: Report) -> str:
     import json
 

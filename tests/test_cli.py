@@ -237,3 +237,13 @@ def test_validate_checks_files_without_touching_the_device(tmp_path):
     result = run("validate", str(good), str(bad))
     assert result.returncode == 3
     assert f"reconcile: error: {bad}:2: key.algorithm: must be" in result.stderr
+
+
+def test_json_output_reports_early_failures_as_a_document(device_dir):
+    state = device_dir / "state.yaml"
+    state.write_text("device_id: gw-1\nkey: {algorithm: dsa}\n")
+    result = run("-f", str(state), "--config-dir", str(device_dir), "--output", "json")
+    assert result.returncode == 3
+    document = json.loads(result.stdout)
+    assert document["status"] == "failed" and document["error"]["exit_code"] == 3
+    assert "key.algorithm" in document["error"]["message"]
