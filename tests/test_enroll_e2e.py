@@ -38,12 +38,25 @@ def test_first_enrollment_then_nothing_to_do(tmp_path, tenant):
     assert len(tenant.requests_to("simpleenroll")) == 1
 
 
+def _after_first_attempt(tenant, action, *args):
+    """Run `action` once the device has tried to enroll at least once (however slow its start)."""
+
+    def wait_then_act():
+        deadline = time.monotonic() + 30
+        while not tenant.requests_to("simpleenroll") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        action(*args)
+
+    thread = threading.Thread(target=wait_then_act)
+    thread.start()
+    return thread
+
+
 def test_waits_for_a_registration_that_appears_later(tmp_path, tenant):
     device = make_device(tmp_path, tenant, enrollment={"retry_every": "1s", "max_wait": "20s"})
-    timer = threading.Timer(1.5, tenant.register, args=("gw-0001", OTP))
-    timer.start()
+    waiter = _after_first_attempt(tenant, tenant.register, "gw-0001", OTP)
     result = device.run()
-    timer.join()
+    waiter.join()
     assert result.returncode == 0, result.stderr
     assert "No newDeviceRequest found for this ID" in result.stderr  # the tenant's words on each retry
     assert len(tenant.requests_to("simpleenroll")) >= 2
@@ -52,8 +65,9 @@ def test_waits_for_a_registration_that_appears_later(tmp_path, tenant):
 def test_pending_registration_is_waited_for_until_approved(tmp_path, tenant):
     tenant.register("gw-0001", OTP, approved=False)
     device = make_device(tmp_path, tenant, enrollment={"retry_every": "5s", "max_wait": "20s"})
-    threading.Timer(1.2, tenant.approve, args=("gw-0001",)).start()
+    waiter = _after_first_attempt(tenant, tenant.approve, "gw-0001")
     result = device.run()
+    waiter.join()
     assert result.returncode == 0, result.stderr
     assert "asks to wait (202)" in result.stderr
     assert len(tenant.requests_to("simpleenroll")) >= 2
