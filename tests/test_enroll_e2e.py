@@ -235,7 +235,7 @@ def test_a_certificate_already_due_for_renewal_is_rejected(tmp_path, tenant):
 def test_https_proxy_from_the_environment_is_used_and_no_proxy_is_honoured(tmp_path, tenant):
     tenant.register("gw-0001", OTP)
     device = make_device(tmp_path, tenant, enrollment={"max_wait": "1s"})
-    through_dead_proxy = device.run(env={"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""})
+    through_dead_proxy = device.run(env={"HTTPS_PROXY": "http://127.0.0.1:9"})
     assert through_dead_proxy.returncode == 8, through_dead_proxy.stderr
     assert not tenant.requests
     bypassing = device.run(env={"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"})
