@@ -10,6 +10,18 @@ ROOT = Path(__file__).resolve().parent.parent
 RECONCILE = [sys.executable, "-m", "reconciler"]
 
 
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def no_proxies_for_loopback(monkeypatch):
+    """Every emulator and broker here is on loopback: proxies of the surrounding environment
+    must reach neither the tests' own requests nor the processes they start."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 @pytest.fixture
 def device_dir(tmp_path: Path) -> Path:
     """A thin-edge config dir with an empty device-certs folder and no tedge.toml."""

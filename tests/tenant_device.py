@@ -35,9 +35,7 @@ class Device:
         return (self.key.read_bytes() if self.key.exists() else None, self.cert.read_bytes() if self.cert.exists() else None)
 
     def run(self, *args: str, env: dict | None = None, timeout: float = 90) -> subprocess.CompletedProcess:
-        # the emulator is on loopback: proxies from the surrounding environment must not apply
-        inherited = {"TEDGE_CONFIG_DIR", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"}
-        full_env = {k: v for k, v in os.environ.items() if k.upper() not in inherited}
+        full_env = {k: v for k, v in os.environ.items() if k != "TEDGE_CONFIG_DIR"}
         full_env.update(env or {})
         return subprocess.run([*RECONCILE, "-f", str(self.state), "--config-dir", str(self.config_dir), *args],
                               capture_output=True, text=True, env=full_env, timeout=timeout)
