@@ -4,6 +4,7 @@ tenant emulator (`python -m reconciler.emulator`), over HTTPS on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,9 @@ def reconcile(*args: str, check_codes=(0,)) -> subprocess.CompletedProcess:
 
 
 def main() -> None:
+    # the emulator is on loopback: keep any proxy of the surrounding environment out of the way
+    for name in ("NO_PROXY", "no_proxy"):
+        os.environ[name] = ",".join(filter(None, [os.environ.get(name), "127.0.0.1", "localhost"]))
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "tedge" / "device-certs").mkdir(parents=True)
     step("Start the tenant emulator (real HTTPS, a real CA named like the tenant's)")
