@@ -22,6 +22,14 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run: bool):
+    """The report of what is and what would change, and the observation it rests on."""
+    now = clock()
+    observation = observe(spec)
+    facts = observation_facts(observation, spec.validity.renew_before, now)
+    return Report(spec.device_id, dry_run, plan(spec, observation, now), facts), observation
+
+
 def reconcile(
     spec: DesiredState,
     *,
@@ -32,20 +40,15 @@ def reconcile(
     progress: Callable = lambda result: None,
 ) -> Report:
     """Bring the device to `spec` (which must be resolved) and report what was found and done."""
-    renew_before = spec.validity.renew_before
     if dry_run:
-        now = clock()
-        observation = observe(spec)
-        return Report(spec.device_id, True, plan(spec, observation, now), observation_facts(observation, renew_before, now))
+        return _observe_and_plan(spec, clock, dry_run=True)[0]
 
     from reconciler.layout import lock_file
     from reconciler.lock import exclusive_lock
 
     with exclusive_lock(lock_file(spec.paths.cert), lock_timeout):
-        now = clock()
-        observation = observe(spec)
-        the_plan = plan(spec, observation, now)
-        report = Report(spec.device_id, False, the_plan, observation_facts(observation, renew_before, now))
+        report, observation = _observe_and_plan(spec, clock, dry_run=False)
+        the_plan = report.plan
         if the_plan.actions and not the_plan.blockers:
             from reconciler.apply import Applier  # heavy; a converged device never needs it
 
@@ -60,5 +63,5 @@ def reconcile(
                 progress(result)
 
             report.outcome = Applier(spec, observation.ownership, backends, clock, progress_and_journal).run(the_plan)
-            report.after = observation_facts(observe(spec), renew_before, clock())
+            report.after = observation_facts(observe(spec), spec.validity.renew_before, clock())
     return report

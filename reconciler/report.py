@@ -84,16 +84,19 @@ def report_dict(report: Report) -> dict:
         "blockers": [{"reason": b.reason.value, "message": b.message} for b in report.plan.blockers],
         "before": report.before,
         "after": report.after,
-        "error": None if failed is None else {"exit_code": int(failed.exit_code), "message": failed.message},
+        "error": None if failed is None else _error_dict(failed),
     }
+
+
+def _error_dict(error: ReconcileError) -> dict:
+    return {"exit_code": int(error.exit_code), "message": error.message}
 
 
 def error_document(error: ReconcileError) -> str:
     """The JSON answer when a run fails before it has a plan (bad input, lock held)."""
     import json
 
-    document = {"format": REPORT_FORMAT, "status": "failed",
-                "error": {"exit_code": int(error.exit_code), "message": error.message}}
+    document = {"format": REPORT_FORMAT, "status": "failed", "error": _error_dict(error)}
     return json.dumps(document, indent=2) + "\n"
 
 
