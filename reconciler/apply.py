@@ -1,8 +1,11 @@
 """Carry out a plan, action by action, under the caller's lock.
 
-The live key and certificate change only in `promote` (atomic renames) and, with the tedge
-strategy, inside `tedge reconnect c8y`. When activation fails after our own swap, the backup of
-this run is restored and activation is run once more.
+The tenant's answer is made durable as `<cert>.new` before anything else (answer_store.py), so
+every later step works from disk and a killed run is finished by the next one without asking
+the tenant again. The live files change only in `promote` — one rename of the certificate, or
+one rename of the switch link when key and certificate change together (live_pair.py) — and,
+with the tedge strategy, inside `tedge reconnect c8y`. When activation fails after our own swap,
+the backup of this run is restored the same way and activation is run once more.
 """
 
 from __future__ import annotations
@@ -15,27 +18,31 @@ from typing import Callable
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from reconciler import live_pair
 from reconciler.activation import run_activation
+from reconciler.answer_store import AnswerStore
 from reconciler.apply_result import ActionResult, ApplyOutcome
-from reconciler.atomic_files import create_atomic, rename_atomic, write_atomic
+from reconciler.atomic_files import create_atomic, failures_named, remove_file, rename_atomic, write_atomic
 from reconciler.backends import Backends
 from reconciler.backup import back_up, set_aside
 from reconciler.candidate_check import candidate_problem
 from reconciler.csr import build_csr
-from reconciler.errors import ReconcileError, TenantRefused
+from reconciler.errors import Blocked, ReconcileError, TenantRefused, file_failure
 from reconciler.keygen import generate_private_key, private_key_pem
 from reconciler.layout import staged
 from reconciler.observation import Ownership
+from reconciler.observe import MAX_PEM_BYTES, declared_dirs, inside
 from reconciler.plan_model import Action, Kind, Plan
+from reconciler.safe_read import read_regular
 from reconciler.secret_source import one_time_password_source
 from reconciler.spec import DesiredState
-from reconciler.x509_facts import (
-    certificate_info,
-    certificates_pem,
-    load_certificates_pem,
-    load_private_key_pem,
-    public_key_id,
-)
+from reconciler.x509_facts import certificate_info, certificates_pem, load_certificates, load_private_key, public_key_id
+
+
+def read_file(path: Path, what: str) -> bytes:
+    """A key, certificate or CSR from disk, safely; errors name the file."""
+    with failures_named(f"cannot read the {what}", path):
+        return read_regular(path, MAX_PEM_BYTES)
 
 
 class Applier:
@@ -54,7 +61,6 @@ class Applier:
         self.progress = progress
         self._authority = None
         self.csr_der: bytes | None = None
-        self.issued: list = []
         self.backup_folder: Path | None = None
         self.promoted_with_key: bool | None = None  # None: nothing promoted in this run
 
@@ -68,19 +74,35 @@ class Applier:
 
     def _read_key(self, path: Path):
         try:
-            return load_private_key_pem(path.read_bytes())
-        except (OSError, ValueError, TypeError) as err:
+            return load_private_key(read_file(path, "private key"))
+        except ValueError as err:
             raise ReconcileError(f"{path}: cannot load the private key: {err}") from None
+
+    def _read_candidate(self, path: Path) -> list[x509.Certificate]:
+        try:
+            return load_certificates(read_file(path, "staged certificate"))
+        except ValueError as err:
+            raise TenantRefused(f"{path}: the tenant's answer holds no usable certificate: {err}") from None
 
     def _csr(self) -> bytes:
         """The CSR written earlier in this run, or the one on disk when a plan starts at enroll."""
         if self.csr_der is None:
             try:
-                csr = x509.load_pem_x509_csr(self.spec.paths.csr.read_bytes())
-            except (OSError, ValueError) as err:
+                csr = x509.load_pem_x509_csr(read_file(self.spec.paths.csr, "CSR"))
+            except ValueError as err:
                 raise ReconcileError(f"{self.spec.paths.csr}: cannot load the CSR: {err}") from None
             self.csr_der = csr.public_bytes(serialization.Encoding.DER)
         return self.csr_der
+
+    def _answer_store(self, target: Path) -> AnswerStore:
+        return AnswerStore(target, self.spec.paths.cert_mode, self.uid, self.gid)
+
+    def _staged_summary(self, target: Path) -> str:
+        try:
+            info = certificate_info(self._read_candidate(target)[0])
+        except ReconcileError:
+            return f"the answer is stored as {target}"
+        return f"stored as {target}: serial {info.serial}, valid until {info.not_after:%Y-%m-%d %H:%M:%S}Z"
 
     # --- the actions --------------------------------------------------------------------------
 
@@ -107,72 +129,115 @@ class Applier:
 
     def enroll(self, action: Action) -> str:
         password = one_time_password_source(self.spec).read()
-        self.issued = self.authority.enroll(self._csr(), password)
-        return self._issued_summary()
+        csr = self._csr()
+        with self._answer_store(action.target) as store:  # a place for the answer before the password is spent
+            self.authority.enroll(csr, password, store.keep)
+        return self._staged_summary(action.target)
 
     def reenroll(self, action: Action) -> str:
-        self.issued = self.authority.reenroll(self._csr())
-        return self._issued_summary()
+        csr = self._csr()
+        with self._answer_store(action.target) as store:
+            self.authority.reenroll(csr, store.keep)
+        return self._staged_summary(action.target)
 
-    def _issued_summary(self) -> str:
-        info = certificate_info(self.issued[0])
-        return f"serial {info.serial}, valid until {info.not_after:%Y-%m-%d %H:%M:%S}Z"
+    def _problem_of(self, action: Action) -> str | None:
+        """Why the staged answer must not go live: unreadable, another key or CN, the clock, the chain."""
+        try:
+            issued = load_certificates(read_file(action.target, "staged certificate"))
+            info = certificate_info(issued[0])
+        except ValueError as err:
+            return f"the answer holds no usable certificate: {err}"
+        key_id = public_key_id(self._read_key(action.key).public_key())
+        return candidate_problem(
+            info, key_id, self.spec.device_id, self.clock(), self.spec.validity.renew_before
+        ) or self.authority.check_chain(issued)
 
     def verify_candidate(self, action: Action) -> str:
-        if not self.issued:
-            raise TenantRefused("the tenant returned no certificate")
-        info = certificate_info(self.issued[0])
-        key_id = public_key_id(self._read_key(action.key).public_key())
-        problem = candidate_problem(
-            info, key_id, self.spec.device_id, self.clock(), self.spec.validity.renew_before
-        ) or self.authority.check_chain(self.issued)
+        problem = self._problem_of(action)
         if problem:
-            raise TenantRefused(f"rejected the issued certificate: {problem}")
-        return "matches the key, CN and clock"
+            kept = set_aside(action.target, self.spec.paths.backup_dir, self.clock())  # evidence, not garbage
+            raise TenantRefused(f"rejected the issued certificate: {problem} (kept as {kept})")
+        return "matches the key, CN, clock and tenant CA"
 
     def stage(self, action: Action) -> str:
-        write_atomic(action.target, certificates_pem(self.issued), self.spec.paths.cert_mode, self.uid, self.gid)
+        """The staged answer in PEM, the form thin-edge and mosquitto read."""
+        pem = certificates_pem(self._read_candidate(action.target))
+        if read_file(action.target, "staged certificate") != pem:
+            write_atomic(action.target, pem, self.spec.paths.cert_mode, self.uid, self.gid)
         return str(action.target)
 
     def verify_connection(self, action: Action) -> str:
         self.backends.test_connection(self.spec, action.target, action.key)
         return f"connected to {self.spec.tenant.mqtt}"
 
+    def _read_if_there(self, path: Path, what: str) -> bytes | None:
+        return read_file(path, what) if os.path.lexists(path) else None
+
     def backup(self, action: Action) -> str:
         paths = self.spec.paths
-        files = [(paths.cert, paths.cert_mode)]
-        if action.with_key:
-            files.append((paths.key, paths.key_mode))
-        serial = "unreadable"
-        try:
-            serial = certificate_info(load_certificates_pem(paths.cert.read_bytes())[0]).serial
-        except (OSError, ValueError):
-            pass
-        self.backup_folder = back_up(files, paths.backup_dir, self.clock(), serial, paths.backup_keep)
+        cert = self._read_if_there(paths.cert, "certificate")
+        key = self._read_if_there(paths.key, "private key") if action.with_key else None
+        label = "no-certificate"
+        if cert is not None:
+            try:
+                label = certificate_info(load_certificates(cert)[0]).serial
+            except ValueError:
+                label = "unreadable"
+        files = [(path, data, mode) for path, data, mode in ((paths.cert, cert, paths.cert_mode), (paths.key, key, paths.key_mode)) if data is not None]
+        self.backup_folder = back_up(files, paths.backup_dir, self.clock(), label, paths.backup_keep)
         return str(self.backup_folder)
+
+    def _switch_pair(self, key_data: bytes, cert_data: bytes | None) -> str:
+        paths = self.spec.paths
+        return live_pair.switch(
+            live_pair.PairFile(paths.key, live_pair.KEY_NAME, paths.key_mode),
+            live_pair.PairFile(paths.cert, live_pair.CERT_NAME, paths.cert_mode),
+            key_data, cert_data, self.uid, self.gid, self.clock(),
+        )
+
+    def _remove_unused_pairs(self) -> None:
+        """The previous pair's folder holds a copy of the old key: gone now (the backup keeps one)."""
+        for path in live_pair.unused(self.spec.paths.key, self.spec.paths.cert):
+            with failures_named("cannot remove", path):
+                live_pair.remove(path)
 
     def promote(self, action: Action) -> str:
         paths = self.spec.paths
-        if action.with_key:
-            rename_atomic(staged(paths.key), paths.key)
-        rename_atomic(staged(paths.cert), paths.cert)
-        self.promoted_with_key = action.with_key
+        candidate = staged(paths.cert)
+        if action.with_key:  # both change: one rename of the switch link makes them live together
+            staged_key = staged(paths.key)
+            self._switch_pair(read_file(staged_key, "staged private key"), read_file(candidate, "staged certificate"))
+            self.promoted_with_key = True
+            remove_file(candidate)
+            remove_file(staged_key)
+            self._remove_unused_pairs()
+            return f"{paths.key} and {paths.cert} replaced together"
+        rename_atomic(candidate, paths.cert)
+        self.promoted_with_key = False
         return f"{paths.cert} replaced"
 
     def activate(self, action: Action) -> str:
         candidate = staged(self.spec.paths.cert)
-        expected = candidate.read_bytes() if candidate.exists() else None
+        expected = read_file(candidate, "staged certificate") if os.path.lexists(candidate) else None
         run_activation(self.spec)
-        if expected is not None and self.spec.paths.cert.read_bytes() != expected:
+        if expected is not None and read_file(self.spec.paths.cert, "certificate") != expected:
             raise ReconcileError(f"`{' '.join(self.spec.activation.command)}` succeeded but did not install {candidate}")
         return "done"
 
     def fix_permissions(self, action: Action) -> str:
         paths = self.spec.paths
         mode = paths.key_mode if action.target == paths.key else paths.cert_mode
-        if self.uid is not None or self.gid is not None:
-            os.chown(action.target, -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid)
-        os.chmod(action.target, mode)
+        real = Path(os.path.realpath(action.target))
+        if real != action.target and not inside(str(real), declared_dirs(self.spec)):
+            raise Blocked(f"{action.target} leads to {real}, outside the declared directories; its mode is not changed")
+        with failures_named("cannot set the mode and owner of", real):
+            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                if self.uid is not None or self.gid is not None:
+                    os.fchown(fd, -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid)
+                os.fchmod(fd, mode)
+            finally:
+                os.close(fd)
         return f"mode {mode:04o}"
 
     def discard_candidate(self, action: Action) -> str:
@@ -183,12 +248,18 @@ class Applier:
     def _roll_back(self, outcome: ApplyOutcome) -> None:
         """Restore this run's backup after a failed activation, then activate the old pair again."""
         paths = self.spec.paths
-        restore = [(paths.cert, paths.cert_mode)]
+        saved_cert = self._read_if_there(self.backup_folder / paths.cert.name, "backed-up certificate")
         if self.promoted_with_key:
-            restore.insert(0, (paths.key, paths.key_mode))
-        for path, mode in restore:
-            write_atomic(path, (self.backup_folder / path.name).read_bytes(), mode, self.uid, self.gid)
-        detail = f"restored {', '.join(str(p) for p, _ in restore)} from {self.backup_folder}"
+            saved_key = read_file(self.backup_folder / paths.key.name, "backed-up private key")
+            self._switch_pair(saved_key, saved_cert)
+            self._remove_unused_pairs()
+            restored = f"{paths.key}, {paths.cert}"
+        elif saved_cert is not None:
+            write_atomic(paths.cert, saved_cert, paths.cert_mode, self.uid, self.gid)
+            restored = str(paths.cert)
+        else:
+            restored = "nothing (there was no certificate before)"
+        detail = f"restored {restored} from {self.backup_folder}"
         if self.spec.activation.strategy != "none":
             try:
                 run_activation(self.spec)
@@ -207,15 +278,17 @@ class Applier:
                 detail = handler(action)
             except ReconcileError as err:
                 outcome.error = err
-            except OSError as err:
-                where = f"{err.filename}: " if err.filename else ""
-                outcome.error = ReconcileError(f"{action.kind.value}: {where}{err.strerror or err}")
+            except OSError as err:  # anything not named on the way: name the action and the path
+                outcome.error = file_failure(f"{action.kind.value}:", err.filename or action.target, err)
             if outcome.error is not None:
                 result = ActionResult(action, "failed", outcome.error.message)
                 outcome.results.append(result)
                 self.progress(result)
                 if self.promoted_with_key is not None and self.backup_folder is not None:
-                    self._roll_back(outcome)
+                    try:
+                        self._roll_back(outcome)
+                    except ReconcileError as err:
+                        outcome.results.append(ActionResult(action, "failed", f"rollback failed: {err}"))
                 return outcome
             result = ActionResult(action, "done", detail)
             outcome.results.append(result)

@@ -13,12 +13,15 @@ from reconciler.errors import Unavailable
 from reconciler.spec import DesiredState
 
 
-class CertificateAuthority(Protocol):
-    def enroll(self, csr_der: bytes, one_time_password: str) -> list[x509.Certificate]:
-        """First certificate with the one-time password (EST simpleenroll)."""
+Keep = Callable[[bytes], None]  # makes the tenant's answer durable; called at once on a 2xx
 
-    def reenroll(self, csr_der: bytes) -> list[x509.Certificate]:
-        """Renewal with a device token (EST simplereenroll)."""
+
+class CertificateAuthority(Protocol):
+    def enroll(self, csr_der: bytes, one_time_password: str, keep: Keep) -> None:
+        """First certificate with the one-time password (EST simpleenroll); the answer goes to `keep`."""
+
+    def reenroll(self, csr_der: bytes, keep: Keep) -> None:
+        """Renewal with a device token (EST simplereenroll); the answer goes to `keep`."""
 
     def check_chain(self, issued: list[x509.Certificate]) -> str | None:
         """Why the issued certificate does not chain to the tenant CA, or None (also when the CA is unknown)."""

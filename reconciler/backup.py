@@ -1,26 +1,42 @@
-"""Backups of replaced certificates (and keys, on rotation): one folder per swap, newest kept."""
+"""Backups of replaced certificates (and keys): one folder per swap, newest kept.
+
+A backup is written into `.backup-….tmp`, fsync'd, then renamed into place: it is complete or
+absent, and an unfinished one never counts towards `backup_keep` (leftovers.py sweeps it).
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import secrets
 import shutil
 from datetime import datetime
 from pathlib import Path
 
-from reconciler.atomic_files import ensure_dir, fsync_dir, write_atomic
+from reconciler.atomic_files import ensure_dir, failures_named, fsync_dir, remove_file, write_atomic
+from reconciler.errors import file_failure
 from reconciler.layout import BACKUP_PREFIX, list_backups
+from reconciler.safe_read import read_regular
+
+MAX_EVIDENCE_BYTES = 1024 * 1024
 
 
 def _stamp(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def back_up(files: list[tuple[Path, int]], backup_dir: Path, now: datetime, label: str, keep: int) -> Path:
-    """Copy each (file, mode) into a new folder `backup-<UTC time>-<label>`; keep the newest `keep`."""
+def back_up(files: list[tuple[Path, bytes, int]], backup_dir: Path, now: datetime, label: str, keep: int) -> Path:
+    """Write each (name, bytes, mode) into a new folder `backup-<UTC time>-<label>`; keep the newest `keep`."""
     ensure_dir(backup_dir, 0o700)
-    folder = backup_dir / f"{BACKUP_PREFIX}{_stamp(now)}-{label}"
-    folder.mkdir(mode=0o700)
-    for path, mode in files:
-        write_atomic(folder / path.name, path.read_bytes(), mode)
+    name = f"{BACKUP_PREFIX}{_stamp(now)}-{label}"
+    unfinished = backup_dir / f".{name}.{secrets.token_hex(4)}.tmp"
+    with failures_named("cannot create the backup folder", unfinished):
+        unfinished.mkdir(mode=0o700)
+    for path, data, mode in files:
+        write_atomic(unfinished / path.name, data, mode)
+    folder = backup_dir / name
+    with failures_named("cannot finish the backup", folder):
+        os.rename(unfinished, folder)
     fsync_dir(backup_dir)
     for old in list_backups(backup_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
@@ -31,7 +47,16 @@ def set_aside(path: Path, backup_dir: Path, now: datetime) -> Path:
     """Move a rejected file out of the way (never delete what may be evidence)."""
     ensure_dir(backup_dir, 0o700)
     target = backup_dir / f"rejected-{_stamp(now)}-{path.name}"
-    write_atomic(target, path.read_bytes(), 0o600)
-    path.unlink()
+    try:
+        os.rename(path, target)
+    except OSError as err:
+        if err.errno != errno.EXDEV:
+            raise file_failure(f"cannot move {path} to", target, err) from None
+        with failures_named("cannot read", path):  # another filesystem: copy, then remove
+            data = read_regular(path, MAX_EVIDENCE_BYTES)
+        write_atomic(target, data, 0o600)
+        remove_file(path)
+        return target
+    fsync_dir(backup_dir)
     fsync_dir(path.parent)
     return target

@@ -275,3 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.ERROR)
+    except Exception as err:  # a bug, never a reason to dump a traceback on an operator; -vv shows it
+        print(f"reconcile: internal error: {type(err).__name__}: {err} (a bug: please report it, with -vv output)", file=sys.stderr)
+        if getattr(args, "verbose", 0) >= 2:
+            import traceback
+
+            traceback.print_exc()
+        return int(ExitCode.ERROR)

@@ -46,10 +46,22 @@ def reconcile(
     from reconciler.layout import lock_file
     from reconciler.lock import exclusive_lock
 
-    with exclusive_lock(lock_file(spec.paths.cert), lock_timeout):
+    with exclusive_lock(lock_file(spec.paths.cert), lock_timeout) as lock:
+        swept = []
+        if lock.held:  # under the lock, what a killed run left is known to be stale
+            from reconciler.leftovers import sweep
+
+            swept = sweep(spec)
         report, observation = _observe_and_plan(spec, clock, dry_run=False)
+        report.notes.extend(swept)
         the_plan = report.plan
-        if the_plan.actions and not the_plan.blockers:
+        if the_plan.actions and not the_plan.blockers and not lock.held:
+            from reconciler.errors import Blocked
+
+            report.error = Blocked(
+                f"cannot change anything here ({lock.unwritable}), but the device needs it: {the_plan.message}"
+            )
+        elif the_plan.actions and not the_plan.blockers:
             from reconciler.apply import Applier  # heavy; a converged device never needs it
 
             if backends is None:

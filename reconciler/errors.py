@@ -61,3 +61,25 @@ class TimedOut(ReconcileError):
 
 class Unreachable(ReconcileError):
     exit_code = ExitCode.UNREACHABLE
+
+
+class Blocked(ReconcileError):
+    """A state of the device that only a person can change: a read-only or full disk, a directory
+    or FIFO where a file belongs, permissions the reconciler lacks."""
+
+    exit_code = ExitCode.BLOCKED
+
+
+# errno values that no retry can cure: someone must free space, fix a mount or a permission.
+_NEEDS_A_PERSON = {"EROFS", "EACCES", "EPERM", "ENOSPC", "EDQUOT", "ENOTDIR", "EISDIR", "ELOOP", "ENXIO", "EMLINK"}
+
+
+def file_failure(doing: str, path, err: OSError) -> ReconcileError:
+    """`<doing> <path>: <reason>` for an OSError, as Blocked when only a person can fix its cause."""
+    import errno
+
+    from reconciler.safe_read import FileRefused
+
+    name = errno.errorcode.get(err.errno or 0, "")
+    message = f"{doing} {path}: {err.strerror or err}"
+    return Blocked(message) if name in _NEEDS_A_PERSON or isinstance(err, FileRefused) else ReconcileError(message)

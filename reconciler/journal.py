@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from datetime import datetime
 from pathlib import Path
 
 from reconciler.apply_result import ActionResult
 from reconciler.atomic_files import ensure_dir
+from reconciler.errors import ReconcileError
 
 JOURNAL_NAME = "journal.jsonl"
 MAX_BYTES = 256 * 1024
@@ -36,10 +38,17 @@ def record(backup_dir: Path, device_id: str, result: ActionResult, now: datetime
     }
     try:
         ensure_dir(backup_dir, 0o700)
-        if path.exists() and path.stat().st_size > MAX_BYTES:
-            os.replace(path, path.with_name(JOURNAL_NAME + ".1"))
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry) + "\n")
-    except OSError:
+        try:
+            if os.lstat(path).st_size > MAX_BYTES:
+                os.replace(path, path.with_name(JOURNAL_NAME + ".1"))
+        except FileNotFoundError:
+            pass
+        # never through a link, never blocking on a FIFO someone put there
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.write(fd, (json.dumps(entry) + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+    except (OSError, ReconcileError):
         pass

@@ -1,23 +1,63 @@
-"""One reconcile at a time per certificate: an exclusive advisory lock with a bounded wait."""
+"""One reconcile at a time per certificate: an exclusive advisory lock with a bounded wait.
+
+On a read-only or unwritable certificate directory no lock can be created, and none is needed:
+nothing can change there. The run goes on without it, to report a converged device as such;
+the engine refuses to apply anything in that state.
+"""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
-from reconciler.atomic_files import ensure_dir
-from reconciler.errors import Locked
+from reconciler.errors import Blocked, Locked, file_failure
+from reconciler.safe_read import kind_of
+
+_UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class LockState(NamedTuple):
+    held: bool
+    unwritable: str | None = None  # why no lock could be created: the place is read-only
+
+
+def _open(path: Path) -> int | str:
+    """An fd on the lock file, or the reason it cannot be written (read-only, no permission)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT | _FLAGS, 0o600)
+    except OSError as err:
+        if err.errno not in _UNWRITABLE:
+            if err.errno == errno.ELOOP:
+                raise Blocked(f"{path} is a symbolic link; the lock file is never followed: remove the link") from None
+            raise file_failure("cannot create the lock file", path, err) from None
+        reason = f"{path}: {err.strerror}"
+    try:
+        return os.open(path, os.O_RDONLY | _FLAGS)  # an existing lock file can be locked read-only
+    except OSError:
+        return reason
 
 
 @contextmanager
 def exclusive_lock(path: Path, timeout: float):
-    """Hold an exclusive lock on `path` (created 0600); Locked when another holder keeps it past `timeout`."""
-    ensure_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    """Hold an exclusive lock on `path` (created 0600); Locked when another holder keeps it past `timeout`.
+    Yields a LockState: not held (and why) when the directory cannot be written at all."""
+    opened = _open(path)
+    if isinstance(opened, str):
+        yield LockState(held=False, unwritable=opened)
+        return
+    fd = opened
     try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise Blocked(f"{path} is {kind_of(mode)}, not the lock file; move it away")
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -29,6 +69,6 @@ def exclusive_lock(path: Path, timeout: float):
                         f"{path}: another reconcile holds the lock; gave up after {timeout:g}s (--lock-timeout)"
                     ) from None
                 time.sleep(0.05)
-        yield
+        yield LockState(held=True)
     finally:
         os.close(fd)  # closing releases the lock

@@ -16,6 +16,8 @@ class FileInfo(NamedTuple):
     mode: int | None = None
     uid: int | None = None
     gid: int | None = None
+    special: str | None = None  # why it must be neither read nor replaced: "is a FIFO, ...", unexaminable
+    outside: bool = False  # a link to a file outside the declared directories: read, never chmod'ed
 
 
 class KeyFacts(NamedTuple):
@@ -33,6 +35,7 @@ class CertFacts(NamedTuple):
     file: FileInfo
     error: str | None = None
     info: CertificateInfo | None = None
+    chain_problem: str | None = None  # checked for the candidate when tenant.ca_certificate is set
 
     @property
     def usable(self) -> bool:
@@ -55,3 +58,4 @@ class Observation(NamedTuple):
     backups: tuple = ()
     ownership: Ownership = Ownership()
     one_time_password_available: bool = False
+    unusable: tuple = ()  # declared paths only a person can fix (a FIFO at the CSR, a file as backup_dir)

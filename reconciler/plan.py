@@ -49,7 +49,9 @@ def _candidate_key(i: Input):
     """The key path the staged candidate belongs to (live or staged key), or None if it is unusable."""
     candidate = i.obs.candidate
     if not candidate.usable:
-        return None, "it cannot be read" if candidate.file.exists else None
+        return None, f"it cannot be used ({candidate.error})" if candidate.file.exists else None
+    if candidate.chain_problem:
+        return None, candidate.chain_problem
     problem = None
     for key_facts, key_path in ((i.obs.key, i.spec.paths.key), (i.obs.staged_key, staged(i.spec.paths.key))):
         if not key_facts.usable:
@@ -63,6 +65,19 @@ def _candidate_key(i: Input):
 
 
 # --- the checks -------------------------------------------------------------------------------
+
+
+def not_a_regular_file(i: Input) -> Finding | None:
+    obs = i.obs
+    found = [f"{facts.file.path} {facts.file.special}" for facts in (obs.key, obs.cert, obs.candidate, obs.staged_key) if facts.file.special]
+    found += obs.unusable
+    if found:
+        return Finding(
+            Reason.NOT_A_REGULAR_FILE,
+            f"{'; '.join(found)}: move it away or fix the path (nothing there is read, replaced or followed).",
+            Remedy.BLOCK,
+        )
+    return None
 
 
 def key_unreadable(i: Input) -> Finding | None:
@@ -198,6 +213,7 @@ def renewal_due(i: Input) -> Finding | None:
 
 
 CHAIN: tuple[Check, ...] = (
+    not_a_regular_file,  # a FIFO, device or directory where a file belongs: never touched
     key_unreadable,  # a key we cannot read is never overwritten
     owner_unknown,  # files cannot get an owner that does not exist
     candidate_pending,  # a verified <cert>.new waits: finish the swap first
@@ -234,8 +250,9 @@ def _activation(i: Input, reason: Reason, key_path, with_key: bool) -> list[Acti
         actions.append(
             Action(Kind.VERIFY_CONNECTION, reason, f"Test-connecting to {spec.tenant.mqtt} with the candidate.", candidate, key_path)
         )
-    if obs.cert.file.exists:
-        what = "certificate and key" if with_key else "certificate"
+    key_replaced = with_key and obs.key.file.exists  # a key is backed up before it is ever replaced
+    if obs.cert.file.exists or key_replaced:
+        what = " and ".join(name for name, there in (("certificate", obs.cert.file.exists), ("key", key_replaced)) if there)
         actions.append(
             Action(Kind.BACKUP, reason, f"Backing up the current {what} to {spec.paths.backup_dir}.", cert, spec.paths.key, with_key)
         )
@@ -249,6 +266,15 @@ def _activation(i: Input, reason: Reason, key_path, with_key: bool) -> list[Acti
     return actions
 
 
+def _verify_and_stage(reason: Reason, candidate, key_path) -> list[Action]:
+    return [
+        Action(
+            Kind.VERIFY_CANDIDATE, reason, "Checking the certificate against the key, CN, clock and tenant CA.", candidate, key_path
+        ),
+        Action(Kind.STAGE, reason, f"Staging it as {candidate} in PEM.", candidate, key_path),
+    ]
+
+
 def _issue(i: Input, finding: Finding) -> tuple[list[Action], list[Blocker]]:
     spec, obs, reason = i.spec, i.obs, finding.reason
     paths = spec.paths
@@ -257,9 +283,10 @@ def _issue(i: Input, finding: Finding) -> tuple[list[Action], list[Blocker]]:
     actions: list[Action] = []
     blockers: list[Blocker] = []
 
-    if remedy is Remedy.FINISH:
+    if remedy is Remedy.FINISH:  # verified exactly like a fresh answer, chain to the tenant CA included
         key_path, _ = _candidate_key(i)
-        return _activation(i, reason, key_path, with_key=key_path != paths.key), blockers
+        actions = _verify_and_stage(reason, candidate, key_path)
+        return actions + _activation(i, reason, key_path, with_key=key_path != paths.key), blockers
 
     rotate = remedy is Remedy.ROTATE
     key_path = staged(paths.key) if rotate else paths.key
@@ -295,10 +322,7 @@ def _issue(i: Input, finding: Finding) -> tuple[list[Action], list[Blocker]]:
         actions.append(
             Action(Kind.ENROLL, reason, f"Enrolling at {spec.tenant.url} with the one-time password.", candidate, key_path)
         )
-    actions.append(
-        Action(Kind.VERIFY_CANDIDATE, reason, "Checking the issued certificate against the key, CN and clock.", candidate, key_path)
-    )
-    actions.append(Action(Kind.STAGE, reason, f"Staging it as {candidate}.", candidate, key_path))
+    actions.extend(_verify_and_stage(reason, candidate, key_path))
     actions.extend(_activation(i, reason, key_path, with_key=rotate))
     return actions, blockers
 
@@ -309,7 +333,7 @@ def _permission_fixes(i: Input, written: set) -> list[Action]:
     fixes = []
     for facts, mode in ((obs.key, spec.paths.key_mode), (obs.cert, spec.paths.cert_mode)):
         info = facts.file
-        if not facts.usable or info.path in written:
+        if not facts.usable or info.path in written or info.outside:  # never chmod what a link leads out to
             continue
         drift = []
         if info.mode != mode:

@@ -22,6 +22,7 @@ class Reason(str, Enum):
     CANDIDATE_INVALID = "CandidateInvalid"
     PERMISSIONS_DRIFT = "PermissionsDrift"
     OWNER_UNKNOWN = "OwnerUnknown"
+    NOT_A_REGULAR_FILE = "NotARegularFile"
     ONE_TIME_PASSWORD_MISSING = "OneTimePasswordMissing"
     TENANT_UNKNOWN = "TenantUnknown"
 

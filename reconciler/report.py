@@ -85,6 +85,7 @@ def report_dict(report: Report) -> dict:
         "before": report.before,
         "after": report.after,
         "error": None if failed is None else _error_dict(failed),
+        "notes": list(report.notes),
     }
 
 
@@ -107,7 +108,7 @@ def render_json(report: Report) -> str:
 
 
 def render_text(report: Report) -> str:
-    lines = []
+    lines = [f"note: {note}" for note in report.notes]
     cert = report.before.get("certificate", {})
     if report.dry_run:
         if report.plan.actions:

@@ -35,13 +35,14 @@ class SecretSource(NamedTuple):
         """The secret with surrounding white space removed; BadInput when absent or empty."""
         environ = os.environ if environ is None else environ
         if self.file:
+            from reconciler.safe_read import FileRefused, read_regular
+
             try:
-                with open(self.file, "rb") as handle:
-                    raw = handle.read(MAX_SECRET_BYTES + 1)
+                raw = read_regular(self.file, MAX_SECRET_BYTES)
+            except FileRefused as err:
+                raise BadInput(f"{self.what}: {err}") from None
             except OSError as err:
                 raise BadInput(f"{self.what}: cannot read {self.file}: {err.strerror}") from None
-            if len(raw) > MAX_SECRET_BYTES:
-                raise BadInput(f"{self.what}: {self.file} is too large to hold a secret")
             try:
                 value = raw.decode("utf-8").strip()
             except UnicodeDecodeError:

@@ -88,17 +88,27 @@ def validation_problems(path: Path, text: str, err: ValidationError) -> list[str
     return problems
 
 
-def load_desired_state(path: Path) -> DesiredState:
+MAX_STATE_BYTES = 256 * 1024  # a desired state is a few hundred bytes; refuse a huge file at once
+
+
+def read_text_file(path: Path, limit: int, what: str) -> str:
+    """A small UTF-8 text file, read safely (no FIFO, device or directory; bounded); BadInput otherwise."""
+    from reconciler.safe_read import FileRefused, read_regular
+
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_regular(path, limit).decode("utf-8")
     except FileNotFoundError:
-        raise BadInput(f"{path}: desired-state file not found") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path}: is a directory, expected a desired-state YAML file") from None
+        raise BadInput(f"{path}: {what} not found") from None
+    except FileRefused as err:
+        raise BadInput(f"{path}: {err.reason}; expected a {what}") from None
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
     except OSError as err:
         raise BadInput(f"{path}: cannot read: {err.strerror}") from None
+
+
+def load_desired_state(path: Path) -> DesiredState:
+    text = read_text_file(path, MAX_STATE_BYTES, "desired-state file")
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:

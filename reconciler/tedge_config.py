@@ -9,6 +9,7 @@ from reconciler.errors import BadInput
 
 DEFAULT_CONFIG_DIR = Path("/etc/tedge")
 CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"
+MAX_TEDGE_TOML_BYTES = 1024 * 1024
 
 
 class TedgeConfig(NamedTuple):
@@ -71,10 +72,14 @@ def _port(table: dict, dotted: str, where: Path) -> int | None:
 def load_tedge_config(config_dir: Path) -> TedgeConfig:
     """Read `<config_dir>/tedge.toml`; a missing file means thin-edge's defaults."""
     path = config_dir / "tedge.toml"
+    from reconciler.safe_read import FileRefused, read_regular
+
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_TEDGE_TOML_BYTES)
     except FileNotFoundError:
         return TedgeConfig(config_dir=config_dir)
+    except FileRefused as err:
+        raise BadInput(f"{err}; expected thin-edge's configuration") from None
     except OSError as err:
         raise BadInput(f"{path}: cannot read: {err.strerror}") from None
     if sys.version_info >= (3, 11):

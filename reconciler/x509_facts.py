@@ -1,6 +1,7 @@
 """Plain facts about keys and certificates, read with `cryptography` and nothing else."""
 
 import hashlib
+import re
 import warnings
 from datetime import datetime
 from typing import NamedTuple
@@ -62,9 +63,20 @@ class CertificateInfo(NamedTuple):
 
 
 def certificate_info(cert: x509.Certificate) -> CertificateInfo:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        subject, issuer = cert.subject, cert.issuer
+    """The facts of a parsed certificate. ValueError for one that cannot be described (an unknown
+    key type, a malformed name): whatever `cryptography` raises for it, and its warnings, stay here."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _certificate_info(cert)
+    except ValueError:
+        raise
+    except Exception as err:  # UnsupportedAlgorithm, TypeError, ... on hostile input
+        raise ValueError(f"the certificate cannot be read: {type(err).__name__}: {err}") from None
+
+
+def _certificate_info(cert: x509.Certificate) -> CertificateInfo:
+    subject, issuer = cert.subject, cert.issuer
     public_key = cert.public_key()
     return CertificateInfo(
         subject_cn=common_name(subject),
@@ -79,18 +91,53 @@ def certificate_info(cert: x509.Certificate) -> CertificateInfo:
     )
 
 
-def load_certificates_pem(data: bytes) -> list[x509.Certificate]:
-    """All certificates of a PEM file, leaf first. Raises ValueError when there is none."""
-    if b"-----BEGIN CERTIFICATE-----" not in data:
-        raise ValueError("no PEM certificate in the file")
-    return x509.load_pem_x509_certificates(data)
+PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 
 
-def load_private_key_pem(data: bytes):
-    """The private key of a PEM file. Raises ValueError (or TypeError for encrypted keys)."""
-    if b"PRIVATE KEY" not in data:
-        raise ValueError("no PEM private key in the file")
-    return serialization.load_pem_private_key(data, password=None)
+def load_certificates(data: bytes) -> list[x509.Certificate]:
+    """All certificates of a file or answer, leaf first, in any encoding the tool reads or writes:
+    PEM, DER, or PKCS#7 certs-only (PEM-armoured, base64, DER or BER). ValueError when there is none."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if PEM_CERTIFICATE in data:
+                try:
+                    return x509.load_pem_x509_certificates(data)
+                except ValueError:
+                    raise ValueError("a PEM certificate in it is malformed") from None
+            from reconciler.c8y.answer import certificates_from_answer  # rare: not on a no-op's path
+
+            return certificates_from_answer(data)
+    except ValueError as err:
+        raise ValueError(plain(err)) from None
+    except Exception as err:  # cryptography may raise other types on hostile bytes
+        raise ValueError(f"unreadable certificate data ({type(err).__name__})") from None
+
+
+def plain(err: Exception) -> str:
+    """An error's words without the parser internals cryptography appends (ParseError { ... })."""
+    return re.sub(r"error parsing asn1 value:.*", "malformed DER", str(err)).splitlines()[0] if str(err) else "unreadable"
+
+
+class EncryptedKey(ValueError):
+    """A private key protected by a passphrase: the reconciler cannot use it unattended."""
+
+
+def load_private_key(data: bytes):
+    """The private key of a PEM or DER (PKCS#8, PKCS#1, SEC1) file. ValueError when there is none
+    (EncryptedKey when it needs a passphrase)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if b"PRIVATE KEY-----" in data:
+                return serialization.load_pem_private_key(data, password=None)
+            return serialization.load_der_private_key(data, password=None)
+    except TypeError:
+        raise EncryptedKey("the key is encrypted; only unencrypted keys are supported") from None
+    except ValueError as err:
+        raise ValueError(f"not a private key ({plain(err)})") from None
+    except Exception as err:  # UnsupportedAlgorithm and the like
+        raise ValueError(f"not a usable private key ({type(err).__name__}: {err})") from None
 
 
 def certificates_pem(certs: list[x509.Certificate]) -> bytes:

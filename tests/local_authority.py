@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 from cryptography import x509
 
+from reconciler.emulator.pkcs7_writer import certs_only
 from tests.device_files import shared_ca
 
 
@@ -18,18 +20,19 @@ class LocalAuthority:
     def __call__(self, spec):
         return self
 
-    def _issue(self, csr_der: bytes) -> list[x509.Certificate]:
+    def _issue(self, csr_der: bytes) -> bytes:
+        """The answer as the real tenant sends it: base64 of BER PKCS#7 certs-only."""
         csr = x509.load_der_x509_csr(csr_der)
         public_key = self.issue_for.public_key() if self.issue_for else csr.public_key()
-        return [shared_ca().issue(public_key, csr.subject, lifetime=self.lifetime)]
+        return base64.b64encode(certs_only([shared_ca().issue(public_key, csr.subject, lifetime=self.lifetime)]))
 
-    def enroll(self, csr_der: bytes, one_time_password: str):
+    def enroll(self, csr_der: bytes, one_time_password: str, keep):
         self.calls.append("enroll")
-        return self._issue(csr_der)
+        keep(self._issue(csr_der))
 
-    def reenroll(self, csr_der: bytes):
+    def reenroll(self, csr_der: bytes, keep):
         self.calls.append("reenroll")
-        return self._issue(csr_der)
+        keep(self._issue(csr_der))
 
     def check_chain(self, issued):
         return None

@@ -88,3 +88,8 @@ def candidate(**kwargs) -> CertFacts:
 
 def staged_key(**kwargs) -> KeyFacts:
     return key(path=Path(str(KEY_PATH) + ".new"), **kwargs)
+
+
+def special(info: FileInfo, kind: str) -> FileInfo:
+    """The same path holding something that is not a regular file (a FIFO, a directory, ...)."""
+    return info._replace(exists=True, special=f"is {kind}, not a regular file")

@@ -18,7 +18,7 @@ from reconciler.lock import exclusive_lock
 from reconciler.resolve import resolve
 from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import load_tedge_config
-from reconciler.x509_facts import load_certificates_pem, load_private_key_pem, public_key_id
+from reconciler.x509_facts import load_certificates, load_private_key, public_key_id
 from tests.device_files import converged_device, write_cert, write_key, write_state
 from tests.local_authority import LocalAuthority
 
@@ -49,8 +49,8 @@ def test_first_enrollment_then_idempotent(device_dir):
     assert first.failed is None, first.failed
     assert _kinds(first) == ["generate_key", "write_csr", "enroll", "verify_candidate", "stage", "promote"]
     assert _mode(spec.paths.key) == 0o600 and _mode(spec.paths.cert) == 0o644
-    cert = load_certificates_pem(spec.paths.cert.read_bytes())[0]
-    key = load_private_key_pem(spec.paths.key.read_bytes())
+    cert = load_certificates(spec.paths.cert.read_bytes())[0]
+    key = load_private_key(spec.paths.key.read_bytes())
     assert public_key_id(cert.public_key()) == public_key_id(key.public_key())
     assert not Path(str(spec.paths.cert) + ".new").exists()
 
@@ -89,8 +89,8 @@ def test_rotation_swaps_key_and_certificate_together(device_dir):
     report = _run(spec)
     assert report.failed is None
     assert key_path.read_bytes() != old_key and _mode(key_path) == 0o600
-    cert = load_certificates_pem(cert_path.read_bytes())[0]
-    assert public_key_id(cert.public_key()) == public_key_id(load_private_key_pem(key_path.read_bytes()).public_key())
+    cert = load_certificates(cert_path.read_bytes())[0]
+    assert public_key_id(cert.public_key()) == public_key_id(load_private_key(key_path.read_bytes()).public_key())
     (backup,) = list_backups(spec.paths.backup_dir)
     assert (backup / key_path.name).read_bytes() == old_key
     assert not Path(str(key_path) + ".new").exists()
@@ -98,7 +98,7 @@ def test_rotation_swaps_key_and_certificate_together(device_dir):
 
 def test_backups_keep_only_the_newest(device_dir):
     key_path, cert_path = converged_device(device_dir)
-    key = load_private_key_pem(key_path.read_bytes())
+    key = load_private_key(key_path.read_bytes())
     spec = _spec(device_dir, paths={"backup_keep": 2})
     for _ in range(4):
         write_cert(cert_path, key, age=timedelta(days=340))  # due for renewal again

@@ -12,7 +12,7 @@ from pathlib import Path
 from reconciler.layout import lock_file
 from tests.conftest import RECONCILE
 from tests.device_files import converged_device, write_cert, write_state
-from reconciler.x509_facts import load_private_key_pem
+from reconciler.x509_facts import load_private_key
 
 
 def run(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
@@ -85,7 +85,7 @@ def test_json_report_has_before_and_after_facts_and_no_secret(device_dir):
     (device_dir / "otp").write_text("s3cret-one-time-pass\n")
     result = run("-f", str(state), "--config-dir", str(device_dir), "--output", "json")
     report = json.loads(result.stdout)
-    assert set(report) == {"format", "device_id", "dry_run", "status", "changed", "reasons", "message", "actions",
+    assert set(report) == {"format", "device_id", "dry_run", "status", "changed", "reasons", "message", "actions", "notes",
                            "blockers", "before", "after", "error"}
     assert report["before"]["key"]["mode"] == "0640" and report["after"]["key"]["mode"] == "0600"
     assert report["after"]["certificate"]["subject_cn"] == "gw-0001"
@@ -133,19 +133,19 @@ def _fake_tedge(folder: Path, script: str) -> dict:
 
 def test_tedge_strategy_lets_tedge_promote_the_pending_candidate(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=10))
-    write_cert(Path(f"{cert_path}.new"), load_private_key_pem(key_path.read_bytes()))
+    write_cert(Path(f"{cert_path}.new"), load_private_key(key_path.read_bytes()))
     new = Path(f"{cert_path}.new").read_bytes()
     env = _fake_tedge(device_dir, f'[ "$*" = "reconnect c8y" ] && mv "{cert_path}.new" "{cert_path}"\n')
     state = write_state(device_dir, activation={"strategy": "tedge", "verify": "mqtt"})
     result = run("-f", str(state), "--config-dir", str(device_dir), "--output", "json", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert [a["action"] for a in json.loads(result.stdout)["actions"]] == ["backup", "activate"]
+    assert [a["action"] for a in json.loads(result.stdout)["actions"]] == ["verify_candidate", "stage", "backup", "activate"]
     assert cert_path.read_bytes() == new
 
 
 def test_tedge_keeping_the_old_certificate_is_a_failure_with_the_live_pair_intact(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=10))
-    write_cert(Path(f"{cert_path}.new"), load_private_key_pem(key_path.read_bytes()))
+    write_cert(Path(f"{cert_path}.new"), load_private_key(key_path.read_bytes()))
     live = cert_path.read_bytes()
     env = _fake_tedge(device_dir, "echo 'connection check failed' >&2; exit 3\n")
     state = write_state(device_dir, activation={"strategy": "tedge"})
@@ -158,7 +158,7 @@ def test_tedge_keeping_the_old_certificate_is_a_failure_with_the_live_pair_intac
 
 def test_missing_activation_command_is_a_clear_error(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=10))
-    write_cert(Path(f"{cert_path}.new"), load_private_key_pem(key_path.read_bytes()))
+    write_cert(Path(f"{cert_path}.new"), load_private_key(key_path.read_bytes()))
     state = write_state(device_dir, activation={"strategy": "command", "command": ["no-such-tool-xyz"], "verify": "none"})
     result = run("-f", str(state), "--config-dir", str(device_dir))
     assert result.returncode == 1
@@ -189,7 +189,8 @@ def test_show_of_a_missing_or_corrupt_certificate_exits_1(device_dir):
     bad = device_dir / "bad.pem"
     bad.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     result = run("show", "--cert", str(bad))
-    assert result.returncode == 1 and "not a PEM certificate" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1 and "not a certificate (a PEM certificate in it is malformed)" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_help_documents_exit_codes():

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from reconciler.x509_facts import certificate_info, load_certificates_pem, load_private_key_pem, public_key_id
+from reconciler.x509_facts import certificate_info, load_certificates, load_private_key, public_key_id
 from tests.tenant_device import OTP, make_device
 
 
 def _cert_info(device):
-    return certificate_info(load_certificates_pem(device.cert.read_bytes())[0])
+    return certificate_info(load_certificates(device.cert.read_bytes())[0])
 
 
 def test_first_enrollment_then_nothing_to_do(tmp_path, tenant):
@@ -27,7 +27,7 @@ def test_first_enrollment_then_nothing_to_do(tmp_path, tenant):
     assert report["after"]["certificate"]["issuer"] == "CN=management,O=Cumulocity,C=United States"
     info = _cert_info(device)
     assert info.subject_cn == "gw-0001"
-    assert info.public_key_id == public_key_id(load_private_key_pem(device.key.read_bytes()).public_key())
+    assert info.public_key_id == public_key_id(load_private_key(device.key.read_bytes()).public_key())
     (enroll,) = tenant.requests_to("simpleenroll")
     assert enroll.headers["Content-Type"] == "application/pkcs10"
     assert enroll.headers["Authorization"] == "Basic"

@@ -42,8 +42,8 @@ HTML_404 = Answer(404, {"content-type": "text/html"}, b"<html><head><title>404 N
         (_json(401, "expired token"), False, ("refused", "refused the device token (401): expired token")),
         (_json(404), False, ("refused", "refused re-enrollment (404)")),
         (_json(415), True, ("refused", "refused enrollment (415)")),
-        (Answer(200, {}, b"garbage"), True, ("refused", "answered enrollment with 200 but no usable certificate")),
-        (Answer(201, {}, b""), False, ("refused", "no usable certificate: the answer is empty")),
+        (Answer(201, {}, b""), False, ("refused", "answered re-enrollment with 201 but an empty body")),
+        (Answer(200, {}, b" \n"), True, ("refused", "answered enrollment with 200 but an empty body")),
     ],
 )
 def test_judge(answer, enrolling, outcome):
@@ -52,8 +52,15 @@ def test_judge(answer, enrolling, outcome):
             judge(answer, enrolling=enrolling)
         return
     verdict = judge(answer, enrolling=enrolling)
-    assert verdict.certificates is None and verdict.retry
+    assert verdict.answer is None and verdict.retry
     assert (verdict.retry_after, verdict.transient) == outcome[1:]
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 299])
+def test_any_2xx_with_a_body_is_the_answer_exactly_as_sent(status):
+    # decoding comes later, from the durable copy: even bytes we cannot read yet are kept
+    verdict = judge(Answer(status, {}, b"garbage"), enrolling=True)
+    assert verdict.answer == b"garbage" and verdict.retry is None
 
 
 def test_tenant_message_is_surfaced_in_the_retry_reason():

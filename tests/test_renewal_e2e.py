@@ -8,7 +8,7 @@ from datetime import timedelta
 from reconciler.emulator.auth_proxy import AuthProxy
 from reconciler.emulator.token_responder import TokenResponder
 from reconciler.layout import list_backups
-from reconciler.x509_facts import certificate_info, load_certificates_pem
+from reconciler.x509_facts import certificate_info, load_certificates
 from tests.device_files import converged_device, write_cert
 from tests.tenant_device import make_device
 
@@ -23,7 +23,7 @@ def _assert_renewed_with_same_key(device, before):
     key, cert = device.live()
     assert key == before[0], "the key is kept on renewal"
     assert cert != before[1]
-    info = certificate_info(load_certificates_pem(cert)[0])
+    info = certificate_info(load_certificates(cert)[0])
     assert info.subject_cn == "gw-0001" and info.not_before.year >= 2026
     (backup,) = list_backups(device.config_dir / "device-certs" / "backup")
     assert (backup / "tedge-certificate.pem").read_bytes() == before[1]
@@ -124,13 +124,13 @@ def test_expired_certificate_without_a_one_time_password_is_blocked(tmp_path, te
 def test_short_lived_certificates_are_renewed_in_their_last_third_only(tmp_path, tenant):
     tenant.set_lifetime(timedelta(hours=3))
     key_path, cert_path = converged_device(tmp_path, ca=tenant.ca)
-    from reconciler.x509_facts import load_private_key_pem
+    from reconciler.x509_facts import load_private_key
 
-    write_cert(cert_path, load_private_key_pem(key_path.read_bytes()), age=timedelta(hours=1), lifetime=timedelta(hours=3), ca=tenant.ca)
+    write_cert(cert_path, load_private_key(key_path.read_bytes()), age=timedelta(hours=1), lifetime=timedelta(hours=3), ca=tenant.ca)
     device = make_device(tmp_path, tenant)
     assert device.run().returncode == 0
     assert not tenant.requests_to("simplereenroll"), "30d threshold on a 3h certificate falls back to its last hour"
-    write_cert(cert_path, load_private_key_pem(key_path.read_bytes()), age=timedelta(hours=2, minutes=5), lifetime=timedelta(hours=3), ca=tenant.ca)
+    write_cert(cert_path, load_private_key(key_path.read_bytes()), age=timedelta(hours=2, minutes=5), lifetime=timedelta(hours=3), ca=tenant.ca)
     assert device.run().returncode == 0
     assert len(tenant.requests_to("simplereenroll")) == 1
     assert device.run().returncode == 0 and len(tenant.requests_to("simplereenroll")) == 1

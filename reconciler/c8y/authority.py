@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import logging
-import warnings
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from reconciler.c8y.device_token import token_over_mqtt, token_over_mtls
 from reconciler.c8y.est import CACERTS_PATH, CSR_HEADERS, ENROLL_PATH, REENROLL_PATH, csr_body, judge
 from reconciler.c8y.http import Transient, new_session, send
 from reconciler.c8y.answer import certificates_from_answer
 from reconciler.c8y.progress import Progress
+from reconciler.backends import Keep
 from reconciler.c8y.retry import Pace, keep_trying
+from reconciler.chain import chain_problem
 from reconciler.errors import BadInput, TenantRefused
+from reconciler.tenant_ca import load_tenant_ca
 from reconciler.spec import DesiredState
 
 log = logging.getLogger("reconciler.tenant")
-MAX_CHAIN = 5
 
 
 class TenantAuthority:
@@ -37,26 +37,30 @@ class TenantAuthority:
             raise BadInput("the tenant is unknown: set tenant.url or c8y.url in tedge.toml")
         return self.spec.tenant.url + path
 
-    def _post_csr(self, url: str, csr_der: bytes, enrolling: bool, **kwargs):
+    def _post_csr(self, url: str, csr_der: bytes, enrolling: bool, keep: Keep, **kwargs) -> None:
         def attempt():
             answer = send(self.session, "POST", url, timeout=self.timeout, data=csr_body(csr_der), headers=headers, **kwargs)
+            verdict = judge(answer, enrolling=enrolling)
+            if verdict.answer is not None:
+                keep(verdict.answer)  # durable before anything else happens, a log line included
             log.info("POST %s answered %s (%d bytes)", url, answer.status, len(answer.body))
-            return judge(answer, enrolling=enrolling)
+            return verdict
 
         headers = {**CSR_HEADERS, **kwargs.pop("headers", {})}
         what = f"{'enrollment' if enrolling else 're-enrollment'} of {self.spec.device_id}"
         return keep_trying(attempt, self.pace, Progress(what, self.progress_stream))
 
-    def enroll(self, csr_der: bytes, one_time_password: str) -> list[x509.Certificate]:
+    def enroll(self, csr_der: bytes, one_time_password: str, keep: Keep) -> None:
         url = self._tenant_url(ENROLL_PATH)
-        return self._post_csr(url, csr_der, True, auth=(self.spec.device_id, one_time_password))
+        self._post_csr(url, csr_der, True, keep, auth=(self.spec.device_id, one_time_password))
 
-    def reenroll(self, csr_der: bytes) -> list[x509.Certificate]:
+    def reenroll(self, csr_der: bytes, keep: Keep) -> None:
         auth = self.spec.renewal.auth
         if auth == "tedge-proxy":  # the mapper's proxy adds the device token itself
-            return self._post_csr(self.spec.renewal.proxy_url + REENROLL_PATH, csr_der, False)
+            self._post_csr(self.spec.renewal.proxy_url + REENROLL_PATH, csr_der, False, keep)
+            return
         token = token_over_mqtt(self.spec) if auth == "mqtt" else token_over_mtls(self.spec)
-        return self._post_csr(self._tenant_url(REENROLL_PATH), csr_der, False, headers={"Authorization": f"Bearer {token}"})
+        self._post_csr(self._tenant_url(REENROLL_PATH), csr_der, False, keep, headers={"Authorization": f"Bearer {token}"})
 
     def _tenant_ca(self) -> list[x509.Certificate]:
         """The configured tenant CA, else what /.well-known/est/cacerts offers, else nothing."""
@@ -64,10 +68,7 @@ class TenantAuthority:
             return self._ca
         path = self.spec.tenant.ca_certificate
         if path is not None:
-            try:
-                self._ca = x509.load_pem_x509_certificates(path.read_bytes())
-            except (OSError, ValueError) as err:
-                raise BadInput(f"tenant.ca_certificate {path}: cannot load: {err}") from None
+            self._ca = load_tenant_ca(path)
             return self._ca
         self._ca = []
         if self.spec.tenant.url:
@@ -80,27 +81,4 @@ class TenantAuthority:
         return self._ca
 
     def check_chain(self, issued: list[x509.Certificate]) -> str | None:
-        anchors = self._tenant_ca()
-        if not anchors:
-            return None
-        with warnings.catch_warnings():  # the real tenant CA's name reads with a warning
-            warnings.simplefilter("ignore", UserWarning)
-            current, pool = issued[0], list(issued[1:])
-            for _ in range(MAX_CHAIN):
-                for anchor in anchors:
-                    if current.issuer == anchor.subject and _signed_by(current, anchor):
-                        return None
-                parent = next((c for c in pool if c.subject == current.issuer and _signed_by(current, c)), None)
-                if parent is None:
-                    break
-                pool.remove(parent)
-                current = parent
-        return "it does not chain to the tenant CA"
-
-
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-        return True
-    except (InvalidSignature, ValueError, TypeError):
-        return False
+        return chain_problem(issued, self._tenant_ca())

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from cryptography import x509
-
-from reconciler.c8y.answer import certificates_from_answer
 from reconciler.c8y.http import Answer
 from reconciler.errors import TenantRefused
 
@@ -40,9 +37,9 @@ CSR_HEADERS = {
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one answer means: certificates, or a reason to try again (with the tenant's delay)."""
+    """What one answer means: the tenant's issued answer (bytes, as sent), or a reason to try again."""
 
-    certificates: list[x509.Certificate] | None = None
+    answer: bytes | None = None
     retry: str | None = None
     retry_after: float | None = None  # seconds the tenant asked for
     transient: bool = False  # server trouble: back off exponentially
@@ -64,22 +61,18 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
 
 
-def _certificates(answer: Answer, what: str) -> list[x509.Certificate]:
-    try:
-        return certificates_from_answer(answer.body)
-    except ValueError as err:
-        raise TenantRefused(f"the tenant answered {what} with {answer.status} but no usable certificate: {err}") from None
-
-
 def judge(answer: Answer, *, enrolling: bool) -> Verdict:
-    """Turn an EST answer into certificates, a retry, or TenantRefused for what retrying cannot fix."""
+    """Turn an EST answer into the issued answer, a retry, or TenantRefused for what retrying cannot fix."""
     status, said = answer.status, answer.tenant_message()
     what = "enrollment" if enrolling else "re-enrollment"
     retry_after = retry_after_seconds(answer.headers.get("retry-after"))
     if status == 202:
         return Verdict(retry=f"the tenant asks to wait (202): {said}", retry_after=retry_after)
     if 200 <= status < 300:
-        return Verdict(certificates=_certificates(answer, what))
+        if not answer.body.strip():
+            raise TenantRefused(f"the tenant answered {what} with {status} but an empty body")
+        # Stored as sent, before anything reads it: decoding and verification come after (apply).
+        return Verdict(answer=answer.body)
     if status in (429, 503) or status >= 500:
         return Verdict(retry=f"the tenant is in trouble ({status}): {said}", retry_after=retry_after, transient=True)
     if status == 404 and not answer.is_json():

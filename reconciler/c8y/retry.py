@@ -38,7 +38,7 @@ class Pace:
 
 
 def keep_trying(attempt: Callable[[], Verdict], pace: Pace, progress: Progress):
-    """Call `attempt` until it yields certificates; TimedOut / Unreachable after `pace.max_wait`.
+    """Call `attempt` until it yields the tenant's answer; TimedOut / Unreachable after `pace.max_wait`.
     Errors and progress lines are named after `progress.what` (e.g. "enrollment of gw-0001")."""
     what = progress.what
     start = pace.clock()
@@ -50,9 +50,9 @@ def keep_trying(attempt: Callable[[], Verdict], pace: Pace, progress: Progress):
             verdict = attempt()
         except Transient as err:
             verdict = Verdict(retry=str(err), transient=True)
-        if verdict.certificates:
+        if verdict.answer is not None:
             progress.done()
-            return verdict.certificates
+            return verdict.answer
         failures = failures + 1 if verdict.transient else 0
         elapsed = pace.clock() - start
         pace.attempts.append((elapsed, verdict.retry))

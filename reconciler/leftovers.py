@@ -1,0 +1,83 @@
+"""Sweep what killed runs left behind, under the lock, before anything is observed.
+
+Only names this tool makes are touched, and only in the declared directories:
+- temp files `.<managed name>.reconcile-<8 hex>.tmp` (and `.<managed name>.<8 hex>.tmp` of
+  earlier versions) — some hold a private key, one may be a second link to the live key;
+- pair folders `.reconcile-pair-*` that no live name reaches, and an unused `.reconcile-live`;
+- `<cert>.new` / `<key>.new` identical to the live file (a swap finished but was not tidied);
+- in the backup directory, unfinished backup folders (`.backup-*.tmp`) and temp files.
+Sweeping is best effort: what cannot be removed (a read-only disk) is reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from reconciler import live_pair
+from reconciler.layout import staged
+from reconciler.safe_read import read_regular
+
+_TEMP = re.compile(r"^\.(?P<base>.+)\.(?:reconcile-)?[0-9a-f]{8}\.tmp$")
+_UNFINISHED_BACKUP = re.compile(r"^\.backup-.+\.tmp$")
+MAX_COMPARE_BYTES = 256 * 1024
+
+
+def _entries(directory: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(directory) as entries:
+            return list(entries)
+    except OSError:
+        return []
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        if not stat.S_ISREG(os.lstat(a).st_mode):
+            return False
+        return read_regular(a, MAX_COMPARE_BYTES) == read_regular(b, MAX_COMPARE_BYTES)
+    except (OSError, ValueError):
+        return False
+
+
+def stale_paths(spec) -> list[Path]:
+    """What a killed run of ours left in the declared directories (nothing is removed here)."""
+    paths = spec.paths
+    managed = {p.name for p in (paths.key, paths.cert, paths.csr, staged(paths.key), staged(paths.cert))} | {live_pair.LIVE_LINK}
+    found: list[Path] = []
+    for directory in dict.fromkeys((paths.key.parent, paths.cert.parent, paths.csr.parent)):
+        for entry in _entries(directory):
+            match = _TEMP.match(entry.name)
+            if match and match.group("base") in managed and not _is_dir(entry):
+                found.append(Path(entry.path))
+    found += live_pair.unused(paths.key, paths.cert)
+    for live in (paths.cert, paths.key):
+        if _same_bytes(staged(live), live):
+            found.append(staged(live))
+    for entry in _entries(paths.backup_dir):
+        if _UNFINISHED_BACKUP.match(entry.name) or (_TEMP.match(entry.name) and not _is_dir(entry)):
+            found.append(Path(entry.path))
+    return found
+
+
+def sweep(spec) -> list[str]:
+    """Remove the stale paths; one line per path for the report (removed, or why not)."""
+    notes = []
+    for path in stale_paths(spec):
+        try:
+            live_pair.remove(path)
+            notes.append(f"removed {path}, left by an interrupted run")
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            notes.append(f"could not remove {path}, left by an interrupted run: {err.strerror}")
+    return notes

@@ -1,0 +1,87 @@
+"""Recovery cleans up what killed runs left, and only that."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from reconciler.backends import Backends
+from reconciler.engine import reconcile
+from reconciler.layout import list_backups
+from reconciler.leftovers import stale_paths
+from reconciler.resolve import resolve
+from reconciler.spec_load import load_desired_state
+from reconciler.tedge_config import load_tedge_config
+from tests.device_files import converged_device, write_state
+from tests.local_authority import LocalAuthority
+
+
+def _spec(config_dir: Path, **sections):
+    path = write_state(config_dir, **sections)
+    return resolve(load_desired_state(path), load_tedge_config(config_dir), config_dir)
+
+
+def _run(spec, dry_run=False):
+    return reconcile(spec, dry_run=dry_run, backends=Backends(authority=LocalAuthority()), lock_timeout=2)
+
+
+def test_stale_temp_files_of_ours_are_removed_under_the_lock(device_dir):
+    key_path, cert_path = converged_device(device_dir)
+    folder = cert_path.parent
+    ours = [
+        folder / ".tedge-private-key.pem.reconcile-0a1b2c3d.tmp",
+        folder / ".tedge-certificate.pem.new.reconcile-00ff00ff.tmp",
+        folder / ".tedge.csr.deadbeef.tmp",  # the name earlier versions used
+    ]
+    ours[1].write_bytes(b"\0" * 4096)  # a reservation for an answer that never came
+    ours[2].write_text("csr")
+    os.link(key_path, ours[0])  # killed between link() and unlink(): a second name of the live key
+    foreign = [folder / ".notes.reconcile-0a1b2c3d.tmp", folder / "tedge-private-key.pem.bak", folder / ".hidden"]
+    for path in foreign:
+        path.write_text("not ours")
+    spec = _spec(device_dir)
+    assert sorted(stale_paths(spec)) == sorted(ours)
+    report = _run(spec)
+    assert report.plan.converged and report.exit_code() == 0
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in foreign)
+    assert key_path.exists() and os.stat(key_path).st_nlink == 1
+    assert len(report.notes) == 3
+
+
+def test_a_dry_run_sweeps_nothing(device_dir):
+    _, cert_path = converged_device(device_dir)
+    stale = cert_path.parent / ".tedge-certificate.pem.reconcile-0a1b2c3d.tmp"
+    stale.write_text("x")
+    _run(_spec(device_dir), dry_run=True)
+    assert stale.exists()
+
+
+def test_an_unfinished_backup_never_counts_and_is_swept(device_dir):
+    _, cert_path = converged_device(device_dir)
+    spec = _spec(device_dir)
+    backup_dir = spec.paths.backup_dir
+    unfinished = backup_dir / ".backup-20260101T000000.000000Z-01.0a1b2c3d.tmp"
+    unfinished.mkdir(parents=True)
+    (unfinished / cert_path.name).write_text("half")
+    assert list_backups(backup_dir) == ()
+    _run(spec)
+    assert not unfinished.exists()
+
+
+def test_a_staged_copy_identical_to_the_live_file_is_tidied(device_dir):
+    key_path, cert_path = converged_device(device_dir)
+    Path(f"{cert_path}.new").write_bytes(cert_path.read_bytes())
+    Path(f"{key_path}.new").write_bytes(key_path.read_bytes())
+    report = _run(_spec(device_dir))
+    assert report.plan.converged
+    assert not Path(f"{cert_path}.new").exists() and not Path(f"{key_path}.new").exists()
+
+
+def test_a_staged_key_that_differs_from_the_live_one_is_kept(device_dir):
+    from tests.device_files import write_key
+
+    key_path, _ = converged_device(device_dir)
+    staged_key = Path(f"{key_path}.new")
+    write_key(staged_key)
+    _run(_spec(device_dir))
+    assert staged_key.exists()
