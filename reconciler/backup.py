@@ -43,6 +43,14 @@ def back_up(files: list[tuple[Path, bytes, int]], backup_dir: Path, now: datetim
     return folder
 
 
+def keep_evidence(data: bytes, name: str, backup_dir: Path, now: datetime) -> Path:
+    """Store bytes that must not be lost but cannot be used, as `rejected-<UTC time>-<name>`."""
+    ensure_dir(backup_dir, 0o700)
+    target = backup_dir / f"rejected-{_stamp(now)}-{name}"
+    write_atomic(target, data, 0o600)
+    return target
+
+
 def set_aside(path: Path, backup_dir: Path, now: datetime) -> Path:
     """Move a rejected file out of the way (never delete what may be evidence)."""
     ensure_dir(backup_dir, 0o700)
@@ -54,9 +62,9 @@ def set_aside(path: Path, backup_dir: Path, now: datetime) -> Path:
             raise file_failure(f"cannot move {path} to", target, err) from None
         with failures_named("cannot read", path):  # another filesystem: copy, then remove
             data = read_regular(path, MAX_EVIDENCE_BYTES)
-        write_atomic(target, data, 0o600)
+        kept = keep_evidence(data, path.name, backup_dir, now)
         remove_file(path)
-        return target
+        return kept
     fsync_dir(backup_dir)
     fsync_dir(path.parent)
     return target

@@ -51,7 +51,7 @@ def reconcile(
         if lock.held:  # under the lock, what a killed run left is known to be stale
             from reconciler.leftovers import sweep
 
-            swept = sweep(spec)
+            swept = sweep(spec, clock())
         report, observation = _observe_and_plan(spec, clock, dry_run=False)
         report.notes.extend(swept)
         the_plan = report.plan

@@ -1,6 +1,8 @@
 """Sweep what killed runs left behind, under the lock, before anything is observed.
 
-Only names this tool makes are touched, and only in the declared directories:
+First, a reservation file holding a tenant's answer (answer_store.py) is stored as `<cert>.new`:
+an issued certificate is never swept. Then only names this tool makes are touched, and only in
+the declared directories:
 - temp files `.<managed name>.reconcile-<8 hex>.tmp` (and `.<managed name>.<8 hex>.tmp` of
   earlier versions) — some hold a private key, one may be a second link to the live key;
 - pair folders `.reconcile-pair-*` that no live name reaches, and an unused `.reconcile-live`;
@@ -14,9 +16,11 @@ from __future__ import annotations
 import os
 import re
 import stat
+from datetime import datetime
 from pathlib import Path
 
 from reconciler import live_pair
+from reconciler.errors import ReconcileError
 from reconciler.layout import staged
 from reconciler.safe_read import read_regular
 
@@ -69,9 +73,24 @@ def stale_paths(spec) -> list[Path]:
     return found
 
 
-def sweep(spec) -> list[str]:
-    """Remove the stale paths; one line per path for the report (removed, or why not)."""
+def _recover_answers(spec, now) -> list[str]:
+    """Reservation files of killed enrollments: an answer in one is stored, never swept."""
+    from reconciler.answer_store import is_reservation, recover
+
+    candidate = staged(spec.paths.cert)
     notes = []
+    for entry in _entries(candidate.parent):
+        if is_reservation(entry.name, candidate) and not _is_dir(entry):
+            try:
+                notes.append(recover(Path(entry.path), candidate, spec.paths.backup_dir, now))
+            except (OSError, ReconcileError) as err:
+                notes.append(f"could not recover {entry.path}: {err}")
+    return notes
+
+
+def sweep(spec, now: datetime) -> list[str]:
+    """Recover answers, then remove the stale paths; one line per path for the report."""
+    notes = _recover_answers(spec, now)
     for path in stale_paths(spec):
         try:
             live_pair.remove(path)

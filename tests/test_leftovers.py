@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+from cryptography.hazmat.primitives import serialization
+
 from reconciler.backends import Backends
+from reconciler.csr import build_csr
 from reconciler.engine import reconcile
 from reconciler.layout import list_backups
 from reconciler.leftovers import stale_paths
@@ -85,3 +89,40 @@ def test_a_staged_key_that_differs_from_the_live_one_is_kept(device_dir):
     write_key(staged_key)
     _run(_spec(device_dir))
     assert staged_key.exists()
+
+
+def _reservation(cert_path: Path, answer: bytes, truncated: bool) -> Path:
+    from reconciler.answer_store import MAGIC, TRAILER, reservation_path
+    from reconciler.c8y.http import MAX_ANSWER_BYTES
+
+    path = reservation_path(Path(f"{cert_path}.new"))
+    if truncated:  # killed between truncating and renaming
+        path.write_bytes(answer)
+    else:  # killed right after the answer reached the mapped file
+        path.write_bytes(answer.ljust(MAX_ANSWER_BYTES, b"\0") + TRAILER.pack(MAGIC, len(answer)))
+    return path
+
+
+@pytest.mark.parametrize("truncated", [False, True], ids=["padded with trailer", "truncated"])
+def test_an_answer_left_in_a_reservation_is_stored_and_finished_without_asking_again(device_dir, truncated):
+    from tests.device_files import write_key
+
+    key_path = device_dir / "device-certs" / "tedge-private-key.pem"
+    key = write_key(key_path)
+    authority = LocalAuthority()
+    csr = build_csr(key, "gw-0001", "Thin Edge", "Device").public_bytes(serialization.Encoding.DER)
+    answer = authority._issue(csr)  # what the tenant said before the run was killed
+    spec = _spec(device_dir)
+    reservation = _reservation(spec.paths.cert, answer, truncated)
+    report = reconcile(spec, dry_run=False, backends=Backends(authority=authority), lock_timeout=2)
+    assert report.failed is None, report.failed
+    assert authority.calls == []  # nothing asked of the tenant
+    assert not reservation.exists() and spec.paths.cert.exists()
+    assert report.plan.findings[0] == "CandidatePending"
+
+
+def test_an_empty_reservation_is_removed(device_dir):
+    _, cert_path = converged_device(device_dir)
+    reservation = _reservation(cert_path, b"", truncated=False)
+    report = _run(_spec(device_dir))
+    assert report.plan.converged and not reservation.exists()
