@@ -60,7 +60,22 @@ class Transient(Exception):
     """A failure worth retrying: connection refused, DNS, timeout, connection cut."""
 
 
+def checked_ca_bundle(ca_bundle: Path | None) -> Path | None:
+    """The trust file, refused (BadInput) unless it is a regular file: OpenSSL would block on a FIFO."""
+    if ca_bundle is None:
+        return None
+    from reconciler.errors import BadInput
+    from reconciler.safe_read import check_regular
+
+    try:
+        check_regular(ca_bundle)
+    except OSError as err:
+        raise BadInput(f"CA bundle {ca_bundle}: {err.strerror}") from None
+    return ca_bundle
+
+
 def new_session(ca_bundle: Path | None) -> requests.Session:
+    checked_ca_bundle(ca_bundle)
     session = requests.Session()
     session.verify = str(ca_bundle) if ca_bundle else True
     session.headers["User-Agent"] = "tedge-cert-reconciler"

@@ -6,6 +6,7 @@ import queue
 import ssl
 
 from reconciler.c8y.endpoints import host_port
+from reconciler.c8y.http import checked_ca_bundle
 from reconciler.errors import ReconcileError, Unavailable
 from reconciler.spec import DesiredState
 
@@ -28,7 +29,7 @@ def test_connection(spec: DesiredState, cert, key, wait: float = CONNECT_WAIT_SE
     client.on_disconnect = lambda *_args: outcome.put(None)
     try:
         client.tls_set(
-            ca_certs=str(spec.tenant.ca_bundle) if spec.tenant.ca_bundle else None,
+            ca_certs=str(checked_ca_bundle(spec.tenant.ca_bundle)) if spec.tenant.ca_bundle else None,
             certfile=str(cert),
             keyfile=str(key),
             tls_version=ssl.PROTOCOL_TLS_CLIENT,
