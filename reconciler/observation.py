@@ -59,3 +59,5 @@ class Observation(NamedTuple):
     ownership: Ownership = Ownership()
     one_time_password_available: bool = False
     unusable: tuple = ()  # declared paths only a person can fix (a FIFO at the CSR, a file as backup_dir)
+    mqtt_library: bool = True  # paho-mqtt importable (activation.verify / renewal.auth mqtt need it)
+    activation_command_found: bool = True  # activation.command[0] exists (on PATH)

@@ -160,6 +160,22 @@ def _tenant_anchors(spec: DesiredState) -> list | None:
         return None  # apply reports it when the CA is needed
 
 
+def _mqtt_library_installed(spec: DesiredState) -> bool:
+    if spec.activation.verify != "mqtt" and spec.renewal.auth != "mqtt":
+        return True  # not asked for: not looked for
+    from importlib.util import find_spec
+
+    return find_spec("paho") is not None
+
+
+def _activation_command_found(spec: DesiredState) -> bool:
+    if spec.activation.strategy == "none":
+        return True
+    from shutil import which
+
+    return which(spec.activation.command[0]) is not None
+
+
 def observe(spec: DesiredState, environ: dict[str, str] | None = None) -> Observation:
     """Gather everything the planner needs; `spec` must be resolved (all paths set)."""
     paths = spec.paths
@@ -177,4 +193,6 @@ def observe(spec: DesiredState, environ: dict[str, str] | None = None) -> Observ
         ownership=observe_ownership(paths.owner, paths.group),
         one_time_password_available=one_time_password_source(spec).available(os.environ if environ is None else environ),
         unusable=unusable_paths(spec, directories),
+        mqtt_library=_mqtt_library_installed(spec),
+        activation_command_found=_activation_command_found(spec),
     )

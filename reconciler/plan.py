@@ -327,6 +327,25 @@ def _issue(i: Input, finding: Finding) -> tuple[list[Action], list[Blocker]]:
     return actions, blockers
 
 
+MQTT_EXTRA = "pip install 'tedge-cert-reconciler[mqtt]'"
+
+
+def _missing_dependencies(i: Input, actions: list[Action]) -> list[Blocker]:
+    """What the planned actions need that this device lacks: found now, before the tenant is asked."""
+    spec, obs = i.spec, i.obs
+    kinds = {a.kind for a in actions}
+    needs = []
+    if not obs.mqtt_library:
+        if Kind.VERIFY_CONNECTION in kinds:
+            needs.append(f"activation.verify: mqtt needs paho-mqtt, which is not installed ({MQTT_EXTRA}, or set activation.verify: none)")
+        if Kind.REENROLL in kinds and spec.renewal.auth == "mqtt":
+            needs.append(f"renewal.auth: mqtt needs paho-mqtt, which is not installed ({MQTT_EXTRA}, or choose another renewal.auth)")
+    if Kind.ACTIVATE in kinds and not obs.activation_command_found:
+        command = " ".join(spec.activation.command)
+        needs.append(f"the activation command `{command}` needs {spec.activation.command[0]}, which is not installed or not on PATH")
+    return [Blocker(Reason.DEPENDENCY_MISSING, f"{need}; nothing was sent to the tenant.") for need in needs]
+
+
 def _permission_fixes(i: Input, written: set) -> list[Action]:
     spec, obs = i.spec, i.obs
     wanted_uid, wanted_gid = obs.ownership.uid, obs.ownership.gid
@@ -374,6 +393,7 @@ def plan(spec: DesiredState, obs: Observation, now: datetime) -> Plan:
     if finding is not None:
         issued, blockers = _issue(i, finding)
         actions.extend(issued)
+        blockers += _missing_dependencies(i, actions)
 
     written = set()
     for action in actions:

@@ -25,6 +25,7 @@ class Reason(str, Enum):
     NOT_A_REGULAR_FILE = "NotARegularFile"
     ONE_TIME_PASSWORD_MISSING = "OneTimePasswordMissing"
     TENANT_UNKNOWN = "TenantUnknown"
+    DEPENDENCY_MISSING = "DependencyMissing"
 
 
 class Kind(str, Enum):

@@ -284,3 +284,14 @@ def test_connections_reset_without_an_answer_end_as_unreachable(tmp_path, tenant
     assert result.returncode == 8
     assert "gave up after" in result.stderr
     assert not device.cert.exists()
+
+
+def test_a_missing_activation_command_blocks_before_the_password_is_spent(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    device = make_device(tmp_path, tenant, activation={"strategy": "command", "command": ["no-such-activator", "go"]})
+    result = device.run()
+    assert result.returncode == 4, result.stderr
+    assert "DependencyMissing" in result.stdout and "no-such-activator, which is not installed" in result.stdout
+    assert tenant.requests_to("simpleenroll") == [] and not device.key.exists()
+    fixed = make_device(tmp_path, tenant, activation={"strategy": "command", "command": ["true"]})
+    assert fixed.run().returncode == 0  # the one-time password was never spent
