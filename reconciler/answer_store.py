@@ -23,8 +23,8 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.atomic_files import TEMP_MARK, check_replaceable, failures_named, fsync_dir, temp_path
-from reconciler.c8y.http import MAX_ANSWER_BYTES
 from reconciler.errors import Blocked
+from reconciler.limits import MAX_ANSWER_BYTES
 from reconciler.safe_read import read_regular
 
 ANSWER_SUFFIX = ".answer"

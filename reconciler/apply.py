@@ -31,7 +31,8 @@ from reconciler.errors import Blocked, ReconcileError, TenantRefused, file_failu
 from reconciler.keygen import generate_private_key, private_key_pem
 from reconciler.layout import staged
 from reconciler.observation import Ownership
-from reconciler.observe import MAX_PEM_BYTES, declared_dirs, inside
+from reconciler.limits import MAX_PEM_BYTES
+from reconciler.observe import declared_dirs, inside
 from reconciler.plan_model import Action, Kind, Plan
 from reconciler.safe_read import read_regular
 from reconciler.secret_source import one_time_password_source

@@ -16,9 +16,8 @@ from pathlib import Path
 from reconciler.atomic_files import ensure_dir, failures_named, fsync_dir, remove_file, write_atomic
 from reconciler.errors import file_failure
 from reconciler.layout import BACKUP_PREFIX, list_backups
+from reconciler.limits import MAX_ANSWER_BYTES
 from reconciler.safe_read import read_regular
-
-MAX_EVIDENCE_BYTES = 1024 * 1024
 
 
 def _stamp(now: datetime) -> str:
@@ -61,7 +60,7 @@ def set_aside(path: Path, backup_dir: Path, now: datetime) -> Path:
         if err.errno != errno.EXDEV:
             raise file_failure(f"cannot move {path} to", target, err) from None
         with failures_named("cannot read", path):  # another filesystem: copy, then remove
-            data = read_regular(path, MAX_EVIDENCE_BYTES)
+            data = read_regular(path, MAX_ANSWER_BYTES)
         kept = keep_evidence(data, path.name, backup_dir, now)
         remove_file(path)
         return kept

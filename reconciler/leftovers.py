@@ -22,11 +22,11 @@ from pathlib import Path
 from reconciler import live_pair
 from reconciler.errors import ReconcileError
 from reconciler.layout import staged
+from reconciler.limits import MAX_PEM_BYTES
 from reconciler.safe_read import read_regular
 
 _TEMP = re.compile(r"^\.(?P<base>.+)\.(?:reconcile-)?[0-9a-f]{8}\.tmp$")
 _UNFINISHED_BACKUP = re.compile(r"^\.backup-.+\.tmp$")
-MAX_COMPARE_BYTES = 256 * 1024
 
 
 def _entries(directory: Path) -> list[os.DirEntry]:
@@ -48,7 +48,7 @@ def _same_bytes(a: Path, b: Path) -> bool:
     try:
         if not stat.S_ISREG(os.lstat(a).st_mode):
             return False
-        return read_regular(a, MAX_COMPARE_BYTES) == read_regular(b, MAX_COMPARE_BYTES)
+        return read_regular(a, MAX_PEM_BYTES) == read_regular(b, MAX_PEM_BYTES)
     except (OSError, ValueError):
         return False
 

@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from reconciler.atomic_files import ensure_dir, failures_named, fsync_dir, symlink_atomic, write_atomic
+from reconciler.limits import MAX_PEM_BYTES
 from reconciler.safe_read import read_regular
 
 LIVE_LINK = ".reconcile-live"
 PAIR_PREFIX = ".reconcile-pair-"
 KEY_NAME = "private-key.pem"
 CERT_NAME = "certificate.pem"
-MAX_LIVE_BYTES = 256 * 1024
 
 
 class PairFile(NamedTuple):
@@ -98,7 +98,7 @@ def remove(path: Path) -> None:
 
 def _read_live(path: Path) -> bytes | None:
     try:
-        return read_regular(path, MAX_LIVE_BYTES)
+        return read_regular(path, MAX_PEM_BYTES)
     except FileNotFoundError:
         return None
     except OSError as err:

@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 from reconciler.layout import list_backups, staged
+from reconciler.limits import MAX_PEM_BYTES
 from reconciler.observation import CertFacts, FileInfo, KeyFacts, Observation, Ownership
 from reconciler.safe_read import kind_of, read_regular
 from reconciler.secret_source import one_time_password_source
@@ -26,8 +27,6 @@ from reconciler.x509_facts import (
     load_private_key,
     public_key_id,
 )
-
-MAX_PEM_BYTES = 256 * 1024  # a key or certificate is a few KiB; the largest tenant answer we accept is this
 
 
 def declared_dirs(spec: DesiredState) -> tuple[Path, ...]:

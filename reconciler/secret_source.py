@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Mapping, NamedTuple
 
 from reconciler.errors import BadInput
+from reconciler.limits import MAX_SECRET_BYTES
 
-MAX_SECRET_BYTES = 4096
 
 
 class SecretSource(NamedTuple):

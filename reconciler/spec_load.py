@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from reconciler.errors import BadInput
+from reconciler.limits import MAX_STATE_BYTES
 from reconciler.spec import DesiredState
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,9 +87,6 @@ def validation_problems(path: Path, text: str, err: ValidationError) -> list[str
         field = ".".join(str(part) for part in loc) or "(top level)"
         problems.append(f"{where}: {field}: {_describe(error)}")
     return problems
-
-
-MAX_STATE_BYTES = 256 * 1024  # a desired state is a few hundred bytes; refuse a huge file at once
 
 
 def read_text_file(path: Path, limit: int, what: str) -> str:

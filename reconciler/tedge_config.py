@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from reconciler.errors import BadInput
+from reconciler.limits import MAX_TEDGE_TOML_BYTES
 
 DEFAULT_CONFIG_DIR = Path("/etc/tedge")
 CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"
-MAX_TEDGE_TOML_BYTES = 1024 * 1024
 
 
 class TedgeConfig(NamedTuple):

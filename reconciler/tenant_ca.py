@@ -7,10 +7,9 @@ from pathlib import Path
 from cryptography import x509
 
 from reconciler.errors import BadInput
+from reconciler.limits import MAX_CA_BYTES
 from reconciler.safe_read import FileRefused, read_regular
 from reconciler.x509_facts import load_certificates
-
-MAX_CA_BYTES = 1024 * 1024
 
 
 def load_tenant_ca(path: Path) -> list[x509.Certificate]:

@@ -93,7 +93,7 @@ def test_a_staged_key_that_differs_from_the_live_one_is_kept(device_dir):
 
 def _reservation(cert_path: Path, answer: bytes, truncated: bool) -> Path:
     from reconciler.answer_store import MAGIC, TRAILER, reservation_path
-    from reconciler.c8y.http import MAX_ANSWER_BYTES
+    from reconciler.limits import MAX_ANSWER_BYTES
 
     path = reservation_path(Path(f"{cert_path}.new"))
     if truncated:  # killed between truncating and renaming

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import requests
 
 from reconciler.errors import TenantRefused
+from reconciler.limits import MAX_ANSWER_BYTES
 
-MAX_ANSWER_BYTES = 256 * 1024  # a certificate chain is a few KiB
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,13 @@
+"""The size bounds of everything the reconciler reads: larger input is refused at once, unread.
+
+Each is far above what a real file or answer holds, and far below what could stall a device.
+"""
+
+KIB = 1024
+
+MAX_ANSWER_BYTES = 256 * KIB  # a tenant answer (a certificate chain is a few KiB); also the space reserved for it
+MAX_PEM_BYTES = 256 * KIB  # a key or certificate on disk; a staged answer is at most MAX_ANSWER_BYTES
+MAX_STATE_BYTES = 256 * KIB  # a desired-state file
+MAX_TEDGE_TOML_BYTES = 1024 * KIB  # thin-edge's configuration
+MAX_CA_BYTES = 1024 * KIB  # tenant.ca_certificate
+MAX_SECRET_BYTES = 4 * KIB  # a one-time password file
