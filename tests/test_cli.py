@@ -28,8 +28,9 @@ def _files(folder: Path) -> dict:
 def test_dry_run_on_an_empty_device_plans_key_csr_enroll_activate(device_dir):
     state = write_state(device_dir, activation={"strategy": "tedge"})
     (device_dir / "otp").write_text("pass-1234\n")
+    env = _fake_tedge(device_dir, "exit 0\n")
     before = _files(device_dir)
-    result = run("-f", str(state), "--config-dir", str(device_dir), "--dry-run", "--output", "json")
+    result = run("-f", str(state), "--config-dir", str(device_dir), "--dry-run", "--output", "json", env=env)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     kinds = [a["action"] for a in report["actions"]]
@@ -39,6 +40,17 @@ def test_dry_run_on_an_empty_device_plans_key_csr_enroll_activate(device_dir):
     assert report["status"] == "pending" and report["dry_run"] is True
     assert _files(device_dir) == before
     assert not (device_dir / "device-certs" / ".reconcile.lock").exists()
+
+
+def test_without_tedge_installed_the_tedge_strategy_is_blocked_before_enrolling(device_dir):
+    state = write_state(device_dir, activation={"strategy": "tedge"})
+    (device_dir / "otp").write_text("pass-1234\n")
+    result = run("-f", str(state), "--config-dir", str(device_dir), "--output", "json", env={"PATH": "/nonexistent"})
+    report = json.loads(result.stdout)
+    assert result.returncode == 4 and report["status"] == "blocked"
+    assert [b["reason"] for b in report["blockers"]] == ["DependencyMissing"]
+    assert "`tedge reconnect c8y` needs tedge" in report["blockers"][0]["message"]
+    assert not (device_dir / "device-certs" / "tedge-private-key.pem").exists()
 
 
 def test_dry_run_text_reads_like_a_plan(device_dir):
@@ -156,14 +168,16 @@ def test_tedge_keeping_the_old_certificate_is_a_failure_with_the_live_pair_intac
     assert cert_path.read_bytes() == live
 
 
-def test_missing_activation_command_is_a_clear_error(device_dir):
+def test_missing_activation_command_blocks_before_anything_is_swapped(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=10))
     write_cert(Path(f"{cert_path}.new"), load_private_key(key_path.read_bytes()))
+    live = cert_path.read_bytes()
     state = write_state(device_dir, activation={"strategy": "command", "command": ["no-such-tool-xyz"], "verify": "none"})
     result = run("-f", str(state), "--config-dir", str(device_dir))
-    assert result.returncode == 1
-    assert "no-such-tool-xyz is not installed or not on PATH" in result.stderr
+    assert result.returncode == 4
+    assert "no-such-tool-xyz, which is not installed or not on PATH" in result.stdout
     assert "Traceback" not in result.stderr
+    assert cert_path.read_bytes() == live and Path(f"{cert_path}.new").exists()
 
 
 def test_show_describes_the_certificate(device_dir):
