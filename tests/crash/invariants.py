@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import subprocess
 from pathlib import Path
 
 from cryptography import x509
@@ -21,6 +22,7 @@ from tests.tenant_device import Device
 # Hidden names the reconciler may leave in the certificate and backup folders: the one place to
 # adjust when the layout changes (e.g. "..data" and a versioned "..<stamp>" folder).
 ALLOWED_HIDDEN = (".reconcile.lock",)
+SPENT_PASSWORD = 7  # reconcile's exit code when the registration is gone (the password was used)
 
 
 def _backup_dir(device: Device) -> Path:
@@ -83,9 +85,11 @@ def live_pair_problems(device: Device, both_required: bool = False) -> list[str]
     return problems
 
 
-def converged_problems(device: Device) -> list[str]:
-    """A plain run recovers (exit 0), the one after it plans nothing, and the live pair is the device's."""
-    recovery = device.run()
+def converged_problems(device: Device, recovery: subprocess.CompletedProcess) -> list[str]:
+    """The recovery run exited 0, the run after it plans nothing, and the live pair is the device's.
+    (Exit 7, a spent one-time password, is lost_answer_problems' business.)"""
+    if recovery.returncode == SPENT_PASSWORD:
+        return []
     if recovery.returncode != 0:
         last = (recovery.stderr.strip().splitlines() or ["(no output)"])[-1]
         return [f"the recovery run exited {recovery.returncode} ({last[:120]})"]
@@ -100,12 +104,24 @@ def converged_problems(device: Device) -> list[str]:
     return problems + [f"after the recovery run {p}" for p in pair]
 
 
+def issued_count(device: Device, tenant: TenantEmulator) -> int:
+    return sum(1 for certificate in tenant.issued if _common_name(certificate) == device.device_id)
+
+
+def lost_answer_problems(device: Device, tenant: TenantEmulator, recovery_exit: int) -> list[str]:
+    """Signs that the tenant's answer did not survive the kill: a second certificate (the device asked
+    again), or a recovery that finds the one-time password spent."""
+    problems, count = [], issued_count(device, tenant)
+    if count > 1:
+        problems.append(f"the tenant issued {count} certificates over the killed and the recovery run, not 1")
+    if recovery_exit == SPENT_PASSWORD:
+        problems.append(f"the recovery run exited {SPENT_PASSWORD}: the one-time password is spent and its answer is gone")
+    return problems
+
+
 def issued_problems(device: Device, tenant: TenantEmulator) -> list[str]:
-    """One certificate over the killed run and its recovery: two mean the first answer was lost."""
-    count = sum(1 for certificate in tenant.issued if _common_name(certificate) == device.device_id)
-    if count == 1:
-        return []
-    return [f"the tenant issued {count} certificates over the killed and the recovery run, not 1"]
+    """The tenant issued something at all (more than one is lost_answer_problems' business)."""
+    return [] if issued_count(device, tenant) else ["the tenant issued no certificate over the killed and the recovery run"]
 
 
 def leftover_problems(device: Device) -> list[str]:
