@@ -56,12 +56,16 @@ class CampaignResult:
     def counts(self) -> Counter:
         return Counter(outcome.call.syscall for outcome in self.outcomes)
 
-    def summary(self) -> str:
+    def headline(self) -> str:
         per_call = ", ".join(f"{name} {count}" for name, count in self.counts().most_common())
-        lines = [
+        return (
             f"{self.scenario}: {len(self.outcomes)} crash points ({per_call}) of {len(self.calls)} calls traced; "
             f"{len(self.failures)} failing; {self.seconds:.0f}s"
-        ]
+        )
+
+    def summary(self) -> str:
+        """The headline, each failing point with what broke, the excused point, and the same by problem."""
+        lines = [self.headline()]
         for outcome in self.failures:
             lines.append(f"{self.scenario}: {outcome.call.label} ({outcome.call.target}): {'; '.join(outcome.failing)}")
         for outcome in (o for o in self.outcomes if o.excused):

@@ -69,7 +69,10 @@ def parse_trace(text: str) -> list[Call]:
         seen[match["name"]] += 1
         calls.append(Call(match["name"], seen[match["name"]], _target(match["args"]), match["result"].startswith("-")))
     if len(pids) > 1:
-        raise AssertionError(f"the CLI ran as {len(pids)} processes; the crash points assume one (strace counts per process)")
+        raise AssertionError(
+            f"the CLI made its calls from {len(pids)} processes or threads; the crash points assume one "
+            "(strace counts when= per thread, so (call, N) would no longer name one moment)"
+        )
     return calls
 
 
