@@ -20,6 +20,7 @@ from tests.crash.campaign import crash_campaign
 from tests.crash.scenarios import SCENARIOS
 
 
+@pytest.mark.timeout(900)  # dozens of points, three CLI runs each: more than the suite's 300 s on a slow machine
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
 def test_a_kill_at_any_point_loses_nothing(scenario, tmp_path):
     result = crash_campaign(scenario, tmp_path)

@@ -112,7 +112,11 @@ def count_calls(scenario: Scenario, folder: Path, tenant: TenantEmulator) -> lis
     log = folder / "strace.log"
     device = scenario.prepare(folder, tenant, device_id(0))
     run = device.run(env=QUIET_ENV, wrapper=counting_wrapper(log))
-    problems = [f"it exits {run.returncode} ({run.stderr.strip()})"] if run.returncode else sum(after_recovery(device, tenant), [])
+    if run.returncode:
+        problems = [f"it exits {run.returncode} ({run.stderr.strip()})"]
+    else:
+        problems, lost = after_recovery(device, tenant)
+        problems += lost
     if problems:
         raise AssertionError(f"{scenario}: the run without a crash fails already: {'; '.join(problems)}")
     return parse_trace(log.read_text())
