@@ -18,6 +18,7 @@ OTP = "one-time-pass-0001"
 class Device:
     config_dir: Path
     state: Path
+    device_id: str = "gw-0001"
 
     @property
     def key(self) -> Path:
@@ -34,10 +35,11 @@ class Device:
     def live(self) -> tuple[bytes | None, bytes | None]:
         return (self.key.read_bytes() if self.key.exists() else None, self.cert.read_bytes() if self.cert.exists() else None)
 
-    def run(self, *args: str, env: dict | None = None, timeout: float = 90) -> subprocess.CompletedProcess:
+    def run(self, *args: str, env: dict | None = None, timeout: float = 90, wrapper: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        """The CLI on this device; `wrapper` goes before the interpreter (e.g. strace and its options)."""
         full_env = {k: v for k, v in os.environ.items() if k != "TEDGE_CONFIG_DIR"}
         full_env.update(env or {})
-        return subprocess.run([*RECONCILE, "-f", str(self.state), "--config-dir", str(self.config_dir), *args],
+        return subprocess.run([*wrapper, *RECONCILE, "-f", str(self.state), "--config-dir", str(self.config_dir), *args],
                               capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
@@ -57,4 +59,4 @@ def make_device(config_dir: Path, emulator, otp: str | None = OTP, device_id: st
     }
     state = config_dir / "state.yaml"
     state.write_text(yaml.safe_dump(data))
-    return Device(config_dir, state)
+    return Device(config_dir, state, device_id)
