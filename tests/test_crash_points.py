@@ -2,9 +2,8 @@
 (strace, SIGKILL on entry) leaves no half-written or mismatched live pair, and one plain run
 afterwards converges without asking the tenant for a second certificate, leaving no temp files.
 
-One point per scenario may lose the tenant's answer: the first state-changing call after the
-request went out, where the answer is in the process's memory only whatever the engine does (see
-excuse_the_unavoidable_loss). It is printed as `excused`; its other problems still fail.
+No point is excused: the tenant's answer reaches a mapped, pre-allocated reservation file by plain
+memory stores, so no system call lies between the answer and its safety (answer_store.py).
 
 One scenario alone, with its counts and failing points printed:
     bash tests/run.sh -s 'tests/test_crash_points.py::test_a_kill_at_any_point_loses_nothing[renewal]'

@@ -9,7 +9,7 @@ import subprocess
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.emulator.server import TenantEmulator
@@ -35,11 +35,10 @@ class PointOutcome:
     call: Call
     problems: tuple[str, ...]
     lost: tuple[str, ...] = ()  # signs that the tenant's answer did not survive
-    excused: bool = False  # see excuse_the_unavoidable_loss
 
     @property
     def failing(self) -> tuple[str, ...]:
-        return self.problems + (() if self.excused else self.lost)
+        return self.problems + self.lost
 
 
 @dataclass(frozen=True)
@@ -64,15 +63,10 @@ class CampaignResult:
         )
 
     def summary(self) -> str:
-        """The headline, each failing point with what broke, the excused point, and the same by problem."""
+        """The headline, each failing point with what broke, and the same by problem."""
         lines = [self.headline()]
         for outcome in self.failures:
             lines.append(f"{self.scenario}: {outcome.call.label} ({outcome.call.target}): {'; '.join(outcome.failing)}")
-        for outcome in (o for o in self.outcomes if o.excused):
-            lines.append(
-                f"{self.scenario}: excused {outcome.call.label} ({outcome.call.target}), the first call after the request "
-                f"went out, where the answer is in memory only whatever the engine does: {'; '.join(outcome.lost)}"
-            )
         if self.failures:
             lines.append(f"{self.scenario}, by problem (random and time-stamped names as *):")
         for problem, labels in self.by_problem().items():
@@ -132,22 +126,6 @@ def kill_at(scenario: Scenario, folder: Path, tenant: TenantEmulator, index: int
     return PointOutcome(call, tuple(right_after + problems), tuple(lost))
 
 
-def excuse_the_unavoidable_loss(outcomes: tuple[PointOutcome, ...]) -> tuple[PointOutcome, ...]:
-    """Excuse the lost answer at one point, if it is the first state-changing call after the request
-    went out (the point before it wrote to the tenant's socket) and the first point to lose it.
-
-    A kill on entry to that call, whatever it is (at best the write of the staged answer), finds the
-    answer in the process's memory only: no order of calls can save it there. Everywhere else a lost
-    answer fails, and every other problem at this point fails too.
-    """
-    for index, outcome in enumerate(outcomes):
-        if outcome.lost:
-            if index > 0 and outcomes[index - 1].call.target == "TCP":
-                return outcomes[:index] + (replace(outcome, excused=True),) + outcomes[index + 1:]
-            return outcomes
-    return outcomes
-
-
 def crash_campaign(scenario: Scenario, workdir: Path, workers: int = WORKERS) -> CampaignResult:
     """Every crash point of `scenario`, each in its own folder under `workdir` under a device id of
     its own, against one tenant (one per point would cost its shutdown, ~0.5 s, each time)."""
@@ -158,5 +136,4 @@ def crash_campaign(scenario: Scenario, workdir: Path, workers: int = WORKERS) ->
         outcomes = pool.map(
             lambda numbered: kill_at(scenario, workdir / numbered[1].label, tenant, *numbered), enumerate(points, start=1)
         )
-        judged = excuse_the_unavoidable_loss(tuple(outcomes))
-        return CampaignResult(scenario.name, tuple(calls), judged, time.monotonic() - started)
+        return CampaignResult(scenario.name, tuple(calls), tuple(outcomes), time.monotonic() - started)
