@@ -176,7 +176,11 @@ class Applier:
 
     def backup(self, action: Action) -> str:
         paths = self.spec.paths
-        cert = self._read_if_there(paths.cert, "certificate")
+        try:
+            cert = self._read_if_there(paths.cert, "certificate")
+        except Blocked:  # far too large to be a certificate: moved aside whole, not copied
+            moved = set_aside(paths.cert, paths.backup_dir, self.clock())
+            return f"{paths.cert} cannot be a certificate; moved to {moved}"
         key = self._read_if_there(paths.key, "private key") if action.with_key else None
         label = "no-certificate"
         if cert is not None:

@@ -156,6 +156,9 @@ def _emit(report, output: str) -> int:
     sys.stdout.write(render_json(report) if output == "json" else render_text(report))
     if report.failed and output == "text":
         print(f"reconcile: error: {report.failed.message}", file=sys.stderr)
+    elif output == "text":  # a blocked run ends like a failed one: one line on stderr says why
+        for blocker in report.plan.blockers:
+            print(f"reconcile: blocked [{blocker.reason.value}]: {blocker.message}", file=sys.stderr)
     return report.exit_code()
 
 

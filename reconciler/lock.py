@@ -33,6 +33,8 @@ def _open(path: Path) -> int | str:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         return os.open(path, os.O_RDWR | os.O_CREAT | _FLAGS, 0o600)
+    except (FileExistsError, NotADirectoryError):
+        raise Blocked(f"{path.parent} (or a folder above it) is not a directory; the certificate directory belongs there") from None
     except OSError as err:
         if err.errno not in _UNWRITABLE:
             if err.errno == errno.ELOOP:

@@ -17,7 +17,8 @@ class FileInfo(NamedTuple):
     uid: int | None = None
     gid: int | None = None
     special: str | None = None  # why it must be neither read nor replaced: "is a FIFO, ...", unexaminable
-    outside: bool = False  # a link to a file outside the declared directories: read, never chmod'ed
+    outside: bool = False  # reached from outside the declared directories (a link out, a second hard link): never chmod'ed
+    dangling: str | None = None  # a link whose target does not exist: where it points
 
 
 class KeyFacts(NamedTuple):

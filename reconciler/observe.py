@@ -58,9 +58,11 @@ def file_info(path: Path, directories: tuple[Path, ...] = ()) -> FileInfo:
         try:
             st = os.stat(path)
         except FileNotFoundError:  # a dangling link reads as absent; a write replaces the link
-            return FileInfo(path, exists=False)
+            return FileInfo(path, exists=False, dangling=os.readlink(path))
         except OSError as err:
             return FileInfo(path, exists=True, special=f"cannot be examined: {err.strerror}")
+    # a second hard link elsewhere shares the inode: a chmod here would change that file too
+    outside = outside or (stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
     info = FileInfo(path, True, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, outside=outside)
     if not stat.S_ISREG(st.st_mode):
         return info._replace(special=f"is {kind_of(st.st_mode)}, not a regular file")
@@ -79,6 +81,8 @@ def _read(path: Path, directories: tuple[Path, ...]) -> tuple[FileInfo, bytes | 
 
 def observe_key(path: Path, directories: tuple[Path, ...] = ()) -> KeyFacts:
     info, data, error = _read(path, directories)
+    if info.dangling is not None:  # a key on a volume not mounted yet is not a missing key
+        return KeyFacts(info._replace(exists=True, special=f"is a link to {info.dangling}, which does not exist"))
     if data is None:
         return KeyFacts(info, error=error)
     try:
@@ -143,6 +147,15 @@ def unusable_paths(spec: DesiredState, directories: tuple[Path, ...]) -> tuple[s
     csr = file_info(spec.paths.csr)
     if csr.special:
         problems.append(f"{csr.path} {csr.special}")
+    from reconciler.live_pair import switch_link
+
+    link = switch_link(spec.paths.cert)
+    try:
+        mode = os.lstat(link).st_mode
+        if not stat.S_ISLNK(mode):
+            problems.append(f"{link} is {kind_of(mode)}, not the link key and certificate switch by")
+    except OSError:
+        pass
     return tuple(problems)
 
 

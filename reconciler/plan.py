@@ -54,8 +54,8 @@ def _candidate_key(i: Input):
         return None, candidate.chain_problem
     problem = None
     for key_facts, key_path in ((i.obs.key, i.spec.paths.key), (i.obs.staged_key, staged(i.spec.paths.key))):
-        if not key_facts.usable:
-            continue
+        if not key_facts.usable or (key_path != i.spec.paths.key and key_facts.file.outside):
+            continue  # a staged key reached from outside never becomes the device's key
         problem = candidate_problem(
             candidate.info, key_facts.public_key_id, i.spec.device_id, i.now, i.spec.validity.renew_before
         )
@@ -309,7 +309,9 @@ def _issue(i: Input, finding: Finding) -> tuple[list[Action], list[Blocker]]:
 
     if remedy is Remedy.ENROLL_NEW_KEY:
         actions.append(Action(Kind.GENERATE_KEY, reason, f"Generating a {spec.key.algorithm} key.", paths.key))
-    elif rotate and not (obs.staged_key.usable and obs.staged_key.algorithm == spec.key.algorithm):
+    elif rotate and not (
+        obs.staged_key.usable and obs.staged_key.algorithm == spec.key.algorithm and not obs.staged_key.file.outside
+    ):
         actions.append(
             Action(Kind.GENERATE_KEY, reason, f"Generating a new {spec.key.algorithm} key beside the live one.", key_path)
         )
