@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import hostile_rows_kinds
+from tests import hostile_rows_kinds, hostile_rows_links
 from tests.hostile_states import TIMEOUT, Row, Run, Scene, differences, inode, run_cli, tree
 
-TABLE: list[Row] = hostile_rows_kinds.ROWS
+TABLE: list[Row] = hostile_rows_kinds.ROWS + hostile_rows_links.ROWS
 
 
 @pytest.fixture(scope="module")
