@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import hostile_rows_kinds, hostile_rows_links, hostile_rows_mounts
+from tests import hostile_rows_contents, hostile_rows_kinds, hostile_rows_links, hostile_rows_mounts
 from tests.hostile_states import TIMEOUT, Row, Run, Scene, differences, inode, run_cli, tree
 
-TABLE: list[Row] = hostile_rows_kinds.ROWS + hostile_rows_links.ROWS + hostile_rows_mounts.ROWS
+TABLE: list[Row] = hostile_rows_kinds.ROWS + hostile_rows_links.ROWS + hostile_rows_mounts.ROWS + hostile_rows_contents.ROWS
 
 
 @pytest.fixture(scope="module")
