@@ -35,8 +35,13 @@ def fifo(path: Path) -> Path:
 
 
 def unix_socket(path: Path) -> Path:
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.bind(str(path))  # the socket file stays after close
+    cwd = os.getcwd()
+    os.chdir(path.parent)  # bound by its name alone: a full pytest path exceeds AF_UNIX's 108 bytes
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(path.name)  # the socket file stays after close
+    finally:
+        os.chdir(cwd)
     return path
 
 
