@@ -1,0 +1,27 @@
+"""Hostile inputs the fuzz tests found, each kept as a test of the promise it broke.
+
+Fixed ones are plain regression tests. Reported but not yet fixed ones are strict xfails:
+once the fix lands they pass, and strict mode fails them to say so: then drop the marker and
+the matching `Known` entry of the fuzz test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.c8y.est import judge
+from reconciler.c8y.http import Answer
+from reconciler.errors import TenantRefused
+
+JSON = {"content-type": "application/json"}
+JSON_BOMB = b"[" * 100_000  # well under the 256 KiB answer cap; json recurses once per bracket
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_an_answer_nested_deeper_than_python_recurses_is_not_json(status):
+    try:
+        verdict = judge(Answer(status, JSON, JSON_BOMB), enrolling=False)
+    except TenantRefused as refused:
+        assert "[[[" in refused.message  # the first line of the body, as the tenant's words
+    else:
+        assert verdict.transient
