@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.c8y.est import judge
+from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer
 from reconciler.errors import TenantRefused
 
@@ -25,3 +25,9 @@ def test_an_answer_nested_deeper_than_python_recurses_is_not_json(status):
         assert "[[[" in refused.message  # the first line of the body, as the tenant's words
     else:
         assert verdict.transient
+
+
+@pytest.mark.parametrize("value", ["\xb2", "\xb9", "1\xb2"])  # "²", "¹": requests decodes headers as Latin-1
+def test_a_retry_after_of_latin1_digits_is_unreadable_not_an_error(value):
+    assert retry_after_seconds(value) is None
+    assert judge(Answer(503, {"retry-after": value}, b""), enrolling=True).retry_after is None

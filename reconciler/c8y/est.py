@@ -50,7 +50,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() also says yes to "²", which float() refuses
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
