@@ -31,3 +31,12 @@ def test_an_answer_nested_deeper_than_python_recurses_is_not_json(status):
 def test_a_retry_after_of_latin1_digits_is_unreadable_not_an_error(value):
     assert retry_after_seconds(value) is None
     assert judge(Answer(503, {"retry-after": value}, b""), enrolling=True).retry_after is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Thu, 01 Jan 99999999999999999999 12:00:30 GMT", "Thu, 01 Jan 2026 99999999999999999999:00:30 GMT",
+     "Thu, 01 Jan 2026 12:00:30 +99999999999999999999"],
+)
+def test_a_retry_after_date_with_numbers_too_large_is_unreadable_not_an_error(value):
+    assert retry_after_seconds(value) is None

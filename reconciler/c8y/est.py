@@ -54,7 +54,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a year or zone of 20 digits
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
