@@ -11,7 +11,8 @@ import pytest
 
 from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer
-from reconciler.errors import TenantRefused
+from reconciler.errors import BadInput, TenantRefused
+from reconciler.tedge_config import load_tedge_config
 
 JSON = {"content-type": "application/json"}
 JSON_BOMB = b"[" * 100_000  # well under the 256 KiB answer cap; json recurses once per bracket
@@ -40,3 +41,14 @@ def test_a_retry_after_of_latin1_digits_is_unreadable_not_an_error(value):
 )
 def test_a_retry_after_date_with_numbers_too_large_is_unreadable_not_an_error(value):
     assert retry_after_seconds(value) is None
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [b"a = " + b"[" * 2000 + b"]" * 2000, b"a = " + b"{b=" * 2000 + b"1" + b"}" * 2000, b"a = 1" + b"0" * 5000],
+    ids=["nested-arrays", "nested-tables", "5000-digit-integer"],
+)
+def test_tedge_toml_too_deep_or_with_too_long_a_number_is_bad_input(tmp_path, toml):
+    (tmp_path / "tedge.toml").write_bytes(toml)
+    with pytest.raises(BadInput, match="not valid TOML"):
+        load_tedge_config(tmp_path)
