@@ -12,6 +12,7 @@ import pytest
 from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer
 from reconciler.errors import BadInput, TenantRefused
+from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import load_tedge_config
 
 JSON = {"content-type": "application/json"}
@@ -52,3 +53,23 @@ def test_tedge_toml_too_deep_or_with_too_long_a_number_is_bad_input(tmp_path, to
     (tmp_path / "tedge.toml").write_bytes(toml)
     with pytest.raises(BadInput, match="not valid TOML"):
         load_tedge_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "yaml_text",
+    [
+        b"device_id: !!float gw-0001\n",  # ValueError from the float constructor
+        b"device_id: !!int 0x\n",
+        b"device_id: !!timestamp gw-0001\n",  # AttributeError: its regular expression did not match
+        b"device_id: !!float\n",  # IndexError: an empty float
+        b"? [a]\n: 1\n",  # TypeError: a list as key, seen by the duplicate-key check before yaml's own
+        b"device_id: gw-0001\nq: " + b"{a: " * 450 + b"1" + b"}" * 450,  # RecursionError while constructing
+        b"device_id: gw-0001\npaths: " + b"[" * 500 + b"]" * 500,  # RecursionError while finding the line
+    ],
+    ids=["float-tag", "int-tag", "timestamp-tag", "empty-float", "list-as-key", "deep-mappings", "deep-lists"],
+)
+def test_a_desired_state_yaml_can_only_be_bad_input(tmp_path, yaml_text):
+    path = tmp_path / "reconcile.yaml"
+    path.write_bytes(yaml_text)
+    with pytest.raises(BadInput):
+        load_desired_state(path)
