@@ -12,6 +12,7 @@ import pytest
 from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer
 from reconciler.errors import BadInput, TenantRefused
+from reconciler.register_input import devices_from_file
 from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import load_tedge_config
 
@@ -73,3 +74,15 @@ def test_a_desired_state_yaml_can_only_be_bad_input(tmp_path, yaml_text):
     path.write_bytes(yaml_text)
     with pytest.raises(BadInput):
         load_desired_state(path)
+
+
+@pytest.mark.parametrize(
+    "yaml_text",
+    [b"!!float ", b"- {id: !!timestamp gw-0001}\n", b"- {id: !!int 0x}\n", b"[" * 600 + b"]" * 600],
+    ids=["empty-float", "timestamp-tag", "int-tag", "deep-lists"],
+)
+def test_a_device_list_yaml_can_only_be_bad_input(tmp_path, yaml_text):
+    path = tmp_path / "devices.yaml"
+    path.write_bytes(yaml_text)
+    with pytest.raises(BadInput, match="not valid YAML"):
+        devices_from_file(path, "thin-edge.io")
