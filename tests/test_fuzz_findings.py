@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.c8y import admin as admin_module
+from reconciler.c8y.admin import AdminClient, AdminCredentials
 from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer
 from reconciler.errors import BadInput, TenantRefused
+from reconciler.c8y.registration import DeviceRegistration, register_devices, registration_status
 from reconciler.register_input import devices_from_file
 from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import load_tedge_config
@@ -86,3 +89,20 @@ def test_a_device_list_yaml_can_only_be_bad_input(tmp_path, yaml_text):
     path.write_bytes(yaml_text)
     with pytest.raises(BadInput, match="not valid YAML"):
         devices_from_file(path, "thin-edge.io")
+
+
+def admin_answering(monkeypatch, answer: Answer) -> AdminClient:
+    """The real admin client, whose every request gets `answer`."""
+    monkeypatch.setattr(admin_module, "send", lambda *args, **kwargs: answer)
+    return AdminClient("https://t12345.example.com", AdminCredentials("admin", "secret", "t12345"))
+
+
+def test_a_bulk_report_nested_deeper_than_python_recurses_is_no_report(monkeypatch):
+    admin = admin_answering(monkeypatch, Answer(201, JSON, JSON_BOMB))
+    with pytest.raises(TenantRefused, match="without a JSON report"):
+        register_devices(admin, [DeviceRegistration("gw-0001", "password-0001")])
+
+
+def test_a_registration_status_nested_deeper_than_python_recurses_is_unexpected(monkeypatch):
+    with pytest.raises(TenantRefused, match="unexpected answer"):
+        registration_status(admin_answering(monkeypatch, Answer(200, JSON, JSON_BOMB)), "gw-0001")
