@@ -7,10 +7,14 @@ the matching `Known` entry of the fuzz test.
 
 from __future__ import annotations
 
+import base64
+import time
+
 import pytest
 
 from reconciler.c8y import admin as admin_module
 from reconciler.c8y.admin import AdminClient, AdminCredentials
+from reconciler.c8y.answer import certificates_from_answer
 from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer
 from reconciler.errors import BadInput, TenantRefused
@@ -106,3 +110,11 @@ def test_a_bulk_report_nested_deeper_than_python_recurses_is_no_report(monkeypat
 def test_a_registration_status_nested_deeper_than_python_recurses_is_unexpected(monkeypatch):
     with pytest.raises(TenantRefused, match="unexpected answer"):
         registration_status(admin_answering(monkeypatch, Answer(200, JSON, JSON_BOMB)), "gw-0001")
+
+
+def test_an_answer_with_a_tag_number_of_190000_bytes_is_refused_at_once():
+    hostile = base64.b64encode(b"\x3f" + b"\xff" * 190_000 + b"\x7f\x00")  # took 7 s: a big int shifted per byte
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="tag"):
+        certificates_from_answer(hostile)
+    assert time.monotonic() - started < 1.0  # a bound against super-linear work, not a benchmark
