@@ -2,26 +2,35 @@
 
 Fixed ones are plain regression tests. Reported but not yet fixed ones are strict xfails:
 once the fix lands they pass, and strict mode fails them to say so: then drop the marker and
-the matching `Known` entry of the fuzz test.
+its entry in tests/known_findings.py.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
 import time
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
-from reconciler.c8y import admin as admin_module
-from reconciler.c8y.admin import AdminClient, AdminCredentials
+from reconciler.c8y.admin import load_admin_credentials
 from reconciler.c8y.answer import certificates_from_answer
+from reconciler.chain import chain_problem
+from reconciler.emulator.pkcs7_writer import certs_only
 from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer
+from reconciler.durations import parse_duration
 from reconciler.errors import BadInput, TenantRefused
 from reconciler.c8y.registration import DeviceRegistration, register_devices, registration_status
 from reconciler.register_input import devices_from_file
+from reconciler.resolve import resolve
 from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import load_tedge_config
+from tests.ber_mutations import elements, replace
+from tests.fuzz_corpus import chain
+from tests.http_text import admin_answered_by
 
 JSON = {"content-type": "application/json"}
 JSON_BOMB = b"[" * 100_000  # well under the 256 KiB answer cap; json recurses once per bracket
@@ -95,21 +104,15 @@ def test_a_device_list_yaml_can_only_be_bad_input(tmp_path, yaml_text):
         devices_from_file(path, "thin-edge.io")
 
 
-def admin_answering(monkeypatch, answer: Answer) -> AdminClient:
-    """The real admin client, whose every request gets `answer`."""
-    monkeypatch.setattr(admin_module, "send", lambda *args, **kwargs: answer)
-    return AdminClient("https://t12345.example.com", AdminCredentials("admin", "secret", "t12345"))
-
-
 def test_a_bulk_report_nested_deeper_than_python_recurses_is_no_report(monkeypatch):
-    admin = admin_answering(monkeypatch, Answer(201, JSON, JSON_BOMB))
+    admin = admin_answered_by(monkeypatch, lambda: Answer(201, JSON, JSON_BOMB))
     with pytest.raises(TenantRefused, match="without a JSON report"):
         register_devices(admin, [DeviceRegistration("gw-0001", "password-0001")])
 
 
 def test_a_registration_status_nested_deeper_than_python_recurses_is_unexpected(monkeypatch):
     with pytest.raises(TenantRefused, match="unexpected answer"):
-        registration_status(admin_answering(monkeypatch, Answer(200, JSON, JSON_BOMB)), "gw-0001")
+        registration_status(admin_answered_by(monkeypatch, lambda: Answer(200, JSON, JSON_BOMB)), "gw-0001")
 
 
 def test_an_answer_with_a_tag_number_of_190000_bytes_is_refused_at_once():
@@ -118,3 +121,102 @@ def test_an_answer_with_a_tag_number_of_190000_bytes_is_refused_at_once():
     with pytest.raises(ValueError, match="tag"):
         certificates_from_answer(hostile)
     assert time.monotonic() - started < 1.0  # a bound against super-linear work, not a benchmark
+
+
+# ---- Reported, not fixed here (each fix is more than one line): strict xfails ----
+
+V3, V2 = bytes.fromhex("a003020102"), bytes.fromhex("a003020101")  # [0] { INTEGER 2 }, [0] { INTEGER 1 }
+
+
+def _x509_v2(der: bytes) -> bytes:
+    """Certificates with the version field 1 (X.509 v2): cryptography knows only v1 and v3."""
+    assert der.count(V3) == 1
+    return der.replace(V3, V2)
+
+
+@pytest.mark.xfail(strict=True, raises=x509.InvalidVersion,
+                   reason="InvalidVersion is no ValueError: it escapes pkcs7.py:33 and answer.py:27/39, and authority._tenant_ca")
+@pytest.mark.parametrize("form", ["pkcs7-ber-base64", "der-base64", "pem"])
+def test_an_x509_v2_certificate_is_a_value_error(form):
+    der = _x509_v2(chain()[1].public_bytes(serialization.Encoding.DER))
+    body = {
+        "pkcs7-ber-base64": base64.b64encode(_x509_v2(certs_only([chain()[1]]))),
+        "der-base64": base64.b64encode(der),
+        "pem": b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n",
+    }[form]
+    with pytest.raises(ValueError):
+        certificates_from_answer(body)
+
+
+def _with_empty_rdn_in_subject(cert: x509.Certificate) -> x509.Certificate:
+    """`cert` with its subject replaced by a Name holding one empty RDN (SET {}), lengths repaired;
+    it loads, since cryptography parses names only when they are read (its signature is now wrong)."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    at = der.index(cert.subject.public_bytes())
+    found = elements(der)
+    subject = next(e for e in found if e.start == at)
+    return x509.load_der_x509_certificate(replace(der, found, subject, b"\x30\x02\x31\x00"))
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="chain.py:29/31 compares names, which cryptography parses lazily and may refuse with ValueError")
+def test_a_chain_with_a_malformed_name_gets_a_verdict():
+    leaf, intermediate, root = chain()
+    assert chain_problem([leaf, _with_empty_rdn_in_subject(intermediate)], [root]) is not None
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="durations.py:40/43: timedelta() overflows, and pydantic and resolve pass only ValueError on")
+@pytest.mark.parametrize("where", ["desired state", "tedge.toml"])
+def test_a_duration_of_a_hundred_trillion_days_is_bad_input(tmp_path, where):
+    state = tmp_path / "reconcile.yaml"
+    if where == "tedge.toml":
+        state.write_bytes(b"device_id: gw-0001\n")
+        (tmp_path / "tedge.toml").write_bytes(b'[certificate.validity]\nminimum_duration = "99999999999999d"\n')
+    else:
+        state.write_bytes(b"device_id: gw-0001\nvalidity: {requested: 99999999999999d}\n")
+    with pytest.raises(BadInput):
+        resolve(load_desired_state(state), load_tedge_config(tmp_path), tmp_path)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="durations.py:37: finditer retries the digits from every position: quadratic (20,000 digits: 21 s)")
+def test_a_long_run_of_digits_after_a_duration_is_refused_at_once():
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration("1d" + "9" * 4000)
+    assert time.monotonic() - started < 0.25  # a bound against super-linear work, not a benchmark
+
+
+@pytest.mark.xfail(strict=True, raises=(AttributeError, TypeError),
+                   reason="registration.py:75/76 (_chunk_results) takes the report's lists and their items on trust")
+@pytest.mark.parametrize(
+    "report",
+    [b'{"failedCreationList": ["gw-0001"]}', b'{"failedCreationList": 1}',
+     b'{"failedCreationList": [{"deviceId": ["gw-0001"]}]}', b'{"credentialUpdatedList": [{"deviceId": {}}]}'],
+    ids=["item-not-a-dict", "list-not-a-list", "id-a-list", "id-a-dict"],
+)
+def test_a_bulk_report_of_another_shape_gives_results_or_a_refusal(monkeypatch, report):
+    admin = admin_answered_by(monkeypatch, lambda: Answer(201, JSON, report))
+    try:
+        results = register_devices(admin, [DeviceRegistration("gw-0001", "password-0001")]).results
+    except TenantRefused:
+        return
+    assert [r.device_id for r in results] == ["gw-0001"]
+
+
+@pytest.mark.xfail(strict=True, raises=csv.Error, reason="register_input.py:64: csv.Error is not turned into BadInput")
+def test_a_device_list_csv_with_a_field_over_128_kib_is_bad_input(tmp_path):
+    path = tmp_path / "devices.csv"
+    path.write_bytes(b'ID;NAME\ngw-0001;"' + b"x" * 131_073 + b'"\n')
+    with pytest.raises(BadInput):
+        devices_from_file(path, "thin-edge.io")
+
+
+@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError,
+                   reason="admin.py:27 (_parse_env_file) reads UTF-8 but turns only OSError into BadInput")
+def test_a_credentials_file_that_is_not_utf8_is_bad_input(tmp_path):
+    path = tmp_path / "admin.env"
+    path.write_bytes(b"C8Y_USER=admin\nC8Y_PASSWORD=caf\xe9\n")  # Latin-1, as an editor may save it
+    with pytest.raises(BadInput):
+        load_admin_credentials(path, environ={})
