@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from reconciler.c8y.admin import load_admin_credentials
 from reconciler.c8y.answer import certificates_from_answer
 from reconciler.chain import chain_problem
-from reconciler.emulator.pkcs7_writer import certs_only
+from reconciler.c8y.pkcs7 import SIGNED_DATA_OID
+from reconciler.emulator.pkcs7_writer import DATA_OID, certs_only
 from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer
 from reconciler.durations import parse_duration
@@ -28,7 +29,7 @@ from reconciler.register_input import devices_from_file
 from reconciler.resolve import resolve
 from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import load_tedge_config
-from tests.ber_mutations import elements, replace
+from tests.ber_mutations import elements, length_field, replace
 from tests.fuzz_corpus import chain
 from tests.http_text import admin_answered_by
 
@@ -220,3 +221,30 @@ def test_a_credentials_file_that_is_not_utf8_is_bad_input(tmp_path):
     path.write_bytes(b"C8Y_USER=admin\nC8Y_PASSWORD=caf\xe9\n")  # Latin-1, as an editor may save it
     with pytest.raises(BadInput):
         load_admin_credentials(path, environ={})
+
+
+def _nested_ber_bomb(depth: int, elements: int) -> bytes:
+    """A certs-only message whose one "certificate" is `elements` empty OCTET STRINGs inside
+    `depth` indefinite-length SEQUENCEs: every level re-walks everything below it."""
+    def definite(tag: int, content: bytes) -> bytes:
+        return bytes([tag]) + length_field(len(content)) + content
+
+    def indefinite(tag: int, content: bytes) -> bytes:
+        return bytes([tag, 0x80]) + content + b"\x00\x00"
+
+    cert = b"\x04\x00" * elements
+    for _ in range(depth):
+        cert = indefinite(0x30, cert)
+    signed = definite(0x02, b"\x01") + definite(0x31, b"") + definite(0x30, definite(0x06, DATA_OID)) + indefinite(0xA0, cert)
+    return indefinite(0x30, definite(0x06, SIGNED_DATA_OID) + indefinite(0xA0, indefinite(0x30, signed + definite(0x31, b""))))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="ber.py: children() and to_definite() re-walk each indefinite subtree per level: O(size x depth); "
+                          "85,000 elements 28 deep (227 KB of base64, under the 256 KiB cap) cost 4 s of CPU")
+def test_an_answer_of_20000_elements_nested_28_deep_is_read_or_refused_in_linear_time():
+    body = base64.b64encode(_nested_ber_bomb(28, 20_000))
+    started = time.process_time()
+    with pytest.raises(ValueError):
+        certificates_from_answer(body)
+    assert time.process_time() - started < 0.3  # a bound against super-linear work, not a benchmark
