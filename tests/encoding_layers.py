@@ -33,6 +33,7 @@ def _split_pem_body(body: bytes) -> tuple[bytes, bytes]:
 
 
 def through_encodings(rng: random.Random, sample: bytes, mutate) -> bytes:
+    """A `Mutator` reach: `mutate` applied to the DER inside one PEM block or inside base64 text."""
     if rng.random() < 0.25:
         return mutate(sample)
     blocks = list(PEM_BLOCK.finditer(sample))

@@ -4,13 +4,15 @@ Each case runs under a watchdog (SIGALRM after `limit` seconds raises CaseTimeou
 BaseException, so that no parser's `except Exception` can turn a hang into an ordinary error),
 with warnings either raised as errors or recorded, and its result checked. The first broken
 promise fails the test with a one-line reproducer: target, seed, case index, what happened and
-where, and the input in base64. Nothing is written to disk.
+where, and the input in base64. The harness writes nothing; a test that needs its input in a
+file writes it under tmp_path (`fresh_file`).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import signal
 import time
 import traceback
@@ -22,10 +24,12 @@ from typing import Callable, NamedTuple
 
 import pytest
 
+import reconciler
 from tests.mutations import Mutator
 
 CASE_SECONDS = 2.0  # a bound against hangs and super-linear work, not a timing assertion
 SHOWN_BASE64 = 4096
+PACKAGE = os.path.dirname(reconciler.__file__) + os.sep
 
 
 class CaseTimeout(BaseException):
@@ -33,7 +37,7 @@ class CaseTimeout(BaseException):
 
 
 class Known(NamedTuple):
-    """A reported, not yet fixed finding: this exception type raised from `where` (file:function)."""
+    """A reported, not yet fixed finding: this exception type, raised where `origin()` contains `where`."""
 
     name: str
     error: type
@@ -50,12 +54,12 @@ class Tally:
 
 
 def origin(err: BaseException) -> str:
-    """`reconciler/<file>:<line>:<function>` of the innermost frame of the project in the traceback."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if "/reconciler/" in f.filename]
+    """`reconciler/<file>:<line>:<function>` of the innermost frame of the package in the traceback."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith(PACKAGE)]
     if not frames:
         return "outside reconciler/"
     last = frames[-1]
-    return f"reconciler/{last.filename.split('/reconciler/', 1)[1]}:{last.lineno}:{last.name}"
+    return f"reconciler/{last.filename[len(PACKAGE):]}:{last.lineno}:{last.name}"
 
 
 def reproducer(label: str, seed: int, index: int, data: bytes, problem: str) -> str:
