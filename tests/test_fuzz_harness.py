@@ -11,10 +11,11 @@ import warnings
 
 import pytest
 
+from reconciler.c8y.ber import BerError, read_element
 from tests.ber_mutations import elements, mutate_element, replace
 from tests.encoding_layers import through_encodings
 from tests.fuzz_corpus import REAL_ANSWER
-from tests.fuzz_harness import fuzz
+from tests.fuzz_harness import Known, fuzz
 from tests.json_mutations import swap_json_value
 from tests.mutations import Mutator
 
@@ -115,3 +116,12 @@ def test_the_watchdog_gives_back_the_alarm_it_found():
     finally:
         signal.signal(signal.SIGALRM, previous)
         signal.setitimer(signal.ITIMER_REAL, pytest_timeout_alarm)
+
+
+def test_a_known_finding_is_tolerated_only_where_it_was_found():
+    def walk(data: bytes):
+        read_element(b"", 0)  # BerError from reconciler/c8y/ber.py, whatever the input
+
+    here, elsewhere = Known("f", BerError, "reconciler/c8y/ber.py"), Known("f", BerError, "reconciler/chain.py")
+    assert fuzz("stub", Mutator([b"x"], 11), 20, walk, refusals=(), known=(here,)).known["f"] == 20
+    assert "BerError" in _fails(call=walk, refusals=(), known=(elsewhere,))
