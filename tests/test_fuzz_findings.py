@@ -136,7 +136,7 @@ def _x509_v2(der: bytes) -> bytes:
 
 
 @pytest.mark.xfail(strict=True, raises=x509.InvalidVersion,
-                   reason="InvalidVersion is no ValueError: it escapes pkcs7.py:33 and answer.py:27/39, and authority._tenant_ca")
+                   reason="InvalidVersion is no ValueError: it escapes pkcs7.py:33 and answer.py:27/38, and authority._tenant_ca")
 @pytest.mark.parametrize("form", ["pkcs7-ber-base64", "der-base64", "pem"])
 def test_an_x509_v2_certificate_is_a_value_error(form):
     der = _x509_v2(chain()[1].public_bytes(serialization.Encoding.DER))
@@ -167,7 +167,7 @@ def test_a_chain_with_a_malformed_name_gets_a_verdict():
 
 
 @pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="durations.py:40/43: timedelta() overflows, and pydantic and resolve pass only ValueError on")
+                   reason="durations.py:30/35/44: timedelta() overflows, and pydantic and resolve pass only ValueError on")
 @pytest.mark.parametrize("where", ["desired state", "tedge.toml"])
 def test_a_duration_of_a_hundred_trillion_days_is_bad_input(tmp_path, where):
     state = tmp_path / "reconcile.yaml"
