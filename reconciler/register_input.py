@@ -43,7 +43,7 @@ def devices_from_file(path: Path, default_type: str) -> list[DeviceRegistration]
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as err:  # !!float x, ...
             mark = getattr(err, "problem_mark", None)
             raise BadInput(f"{path}{f':{mark.line + 1}' if mark else ''}: not valid YAML") from None
         if isinstance(data, dict):

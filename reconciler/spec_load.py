@@ -46,7 +46,7 @@ def _line_of(text: str, loc: tuple) -> int | None:
     """The line a field path points at, found by composing the YAML once more (error path only)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # the pure-Python composer recurses where libyaml did not
         return None
     line = node.start_mark.line + 1 if node else None
     for part in loc:
@@ -109,7 +109,7 @@ def load_desired_state(path: Path) -> DesiredState:
     text = read_text_file(path, MAX_STATE_BYTES, "desired-state file")
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as err:  # !!float x, [a]: 1, ...
         raise _yaml_error(path, err) from None
     if not isinstance(data, dict):
         raise BadInput(f"{path}: expected a mapping of settings (device_id: ..., paths: ...), got {type(data).__name__}")

@@ -88,7 +88,7 @@ def load_tedge_config(config_dir: Path) -> TedgeConfig:
         import tomli as tomllib
     try:
         table = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # TOMLDecodeError, UnicodeDecodeError, 5000-digit ints, deep nesting
         raise BadInput(f"{path}: not valid TOML: {err}") from None
 
     def path_of(key: str) -> Path | None:

@@ -41,8 +41,8 @@ def read_element(data: bytes, pos: int, depth: int = 0) -> Element:
     if tag == 0x1F:  # high tag number form
         tag = 0
         while True:
-            if pos >= len(data):
-                raise BerError("truncated tag")
+            if pos >= len(data) or pos - start > 4:  # 28-bit tag numbers; more grew a huge int byte by byte
+                raise BerError("truncated or overlong tag")
             byte = data[pos]
             pos += 1
             tag = (tag << 7) | (byte & 0x7F)

@@ -36,7 +36,7 @@ class Answer:
                     said = data.get("message") or data.get("error")
                     if isinstance(said, str) and said.strip():
                         return _printable(said)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python recurses
                 pass
         title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
         if title:
@@ -47,7 +47,7 @@ class Answer:
     def is_json(self) -> bool:
         try:
             return isinstance(json.loads(self.body), dict)
-        except ValueError:
+        except (ValueError, RecursionError):
             return False
 
 

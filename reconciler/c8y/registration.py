@@ -98,7 +98,7 @@ def _upload(admin: AdminClient, chunk: list[DeviceRegistration], sleep) -> list[
             if 200 <= answer.status < 300:
                 try:
                     data = json.loads(answer.body)
-                except ValueError:
+                except (ValueError, RecursionError):
                     data = None
                 if not isinstance(data, dict):
                     raise TenantRefused("the tenant answered the bulk registration without a JSON report")
@@ -139,7 +139,7 @@ def registration_status(admin: AdminClient, device_id: str) -> str | None:
         return None
     try:
         return str(json.loads(answer.body)["status"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise TenantRefused(f"unexpected answer for the registration of {device_id} ({answer.status})") from None
 
 
