@@ -39,15 +39,19 @@ def reconcile(
     clock: Callable[[], datetime] = utc_now,
     progress: Callable = lambda result: None,
 ) -> Report:
-    """Bring the device to `spec` (which must be resolved) and report what was found and done."""
+    """Bring the device to `spec` (which must be resolved) and report what was found and done.
+    A real run (not a dry run) is recorded in the run history; the report carries it (`.history`)."""
     if dry_run:
         return _observe_and_plan(spec, clock, dry_run=True)[0]
 
-    from reconciler.layout import lock_file
+    from reconciler.layout import lock_file, state_file
     from reconciler.lock import exclusive_lock
+    from reconciler.run_history import recording
 
-    with exclusive_lock(lock_file(spec.paths.cert), lock_timeout):
+    with exclusive_lock(lock_file(spec.paths.cert), lock_timeout), \
+            recording(state_file(spec.paths.cert), spec.device_id, clock) as run:
         report, observation = _observe_and_plan(spec, clock, dry_run=False)
+        run.report = report  # the run history records how it ends, however it ends
         the_plan = report.plan
         if the_plan.actions and not the_plan.blockers:
             from reconciler.apply import Applier  # heavy; a converged device never needs it
