@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite. Sets up what it needs first: mosquitto (apt-get, as root), a virtual
-# environment in .venv with the package and its test extras. Extra arguments go to pytest.
+# The whole test suite. Sets up what it needs first: mosquitto and systemd-analyze (apt-get, as
+# root), a virtual environment in .venv with the package and its test extras. Extra arguments go
+# to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+missing=()
 if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
+    missing+=(mosquitto)
+fi
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+    missing+=(systemd)  # Debian's package, for `systemd-analyze verify` of the shipped units
+fi
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "tests/run.sh: the tests need mosquitto; install it: sudo apt-get install mosquitto" >&2
+        echo "tests/run.sh: the tests need ${missing[*]}; install: sudo apt-get install ${missing[*]}" >&2
         exit 1
     fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
