@@ -83,9 +83,9 @@ def _apply_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--jitter", type=_duration, metavar="DURATION",
-        help="first sleep a random time between 0 and DURATION (30m, 1h, 45s), before taking the lock, "
-        "so that a fleet started by the same cron minute spreads its calls to the tenant; "
-        "ignored with --dry-run",
+        help="first sleep a random time between 0 and DURATION (30m, 1h, 45s), before reading the desired "
+        "state and taking the lock, so that a fleet started by the same cron minute spreads its calls to the "
+        "tenant; ignored with --dry-run",
     )
     parser.add_argument(
         "--metrics-file", type=Path, metavar="PATH",
