@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from reconciler import __version__
+from reconciler import __version__, logs
 from reconciler.errors import BadInput, ExitCode, ReconcileError
 
 EXIT_CODES = """\
@@ -34,6 +34,7 @@ under a lock. --dry-run prints the plan and changes nothing.
 
 other commands:
   reconcile show      describe a certificate: subject, issuer, validity, renewal
+  reconcile status    the certificate and what the last runs did (run history, backoff)
   reconcile register  register devices on the tenant with one-time passwords (admin side)
   reconcile schema    print the JSON Schema of the desired state
   reconcile validate  check desired-state files without touching the device
@@ -80,9 +81,33 @@ def _apply_parser() -> argparse.ArgumentParser:
         "--lock-timeout", type=float, default=60.0, metavar="SECONDS",
         help="how long to wait for another run's lock (default: 60)",
     )
+    parser.add_argument(
+        "--jitter", type=_duration, metavar="DURATION",
+        help="first sleep a random time between 0 and DURATION (30m, 1h, 45s), before reading the desired "
+        "state and taking the lock, so that a fleet started by the same cron minute spreads its calls to the "
+        "tenant; ignored with --dry-run",
+    )
+    parser.add_argument(
+        "--metrics-file", type=Path, metavar="PATH",
+        help="write a Prometheus node-exporter textfile (e.g. /var/lib/prometheus/node-exporter/tedge-cert.prom) "
+        "at the end of every run, success or not; not with --dry-run",
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text",
+        help="stderr as text lines, or as one JSON object per line for log shippers (default: text)",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for protocol detail)")
     parser.add_argument("--version", action="version", version=f"reconcile {__version__}")
     return parser
+
+
+def _duration(text: str):
+    from reconciler.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _show_parser() -> argparse.ArgumentParser:
@@ -150,71 +175,129 @@ def _load_spec(args, required: bool = True):
     return resolve(desired, config, path.parent.absolute())
 
 
+_LEVELS = {"failed": "error", "blocked": "warning", "rolled-back": "warning", "interrupted": "warning"}
+
+
 def _emit(report, output: str) -> int:
-    from reconciler.report import render_json, render_text
+    from reconciler.report import render_json, render_text, summary
 
     sys.stdout.write(render_json(report) if output == "json" else render_text(report))
-    if report.failed and output == "text":
-        print(f"reconcile: error: {report.failed.message}", file=sys.stderr)
-    elif output == "text":  # a blocked run ends like a failed one: one line on stderr says why
-        for blocker in report.plan.blockers:
-            print(f"reconcile: blocked [{blocker.reason.value}]: {blocker.message}", file=sys.stderr)
-    return report.exit_code()
+    code = report.exit_code()
+    text = None
+    if output == "text" and report.failed:
+        text = f"reconcile: error: {report.failed.message}"
+    elif output == "text" and report.plan.blockers:  # a blocked run ends like a failed one: stderr says why
+        text = "\n".join(f"reconcile: blocked [{b.reason.value}]: {b.message}" for b in report.plan.blockers)
+    reason = report.plan.blockers[0].reason.value if report.plan.blockers else None
+    logs.emit(text, level=_LEVELS.get(report.status, "info"), event="result", message=summary(report),
+              status=report.status, reason=reason, exit_code=code)
+    return code
+
+
+def _progress(output: str):
+    from reconciler.report import render_progress
+
+    def progress(result):
+        action = result.action
+        text = render_progress(result) if output == "text" else None
+        logs.emit(text, level=_LEVELS.get(result.status, "info"), event="action", message=action.message,
+                  action=action.kind.value, reason=action.reason.value, status=result.status,
+                  detail=result.detail, target=None if action.target is None else str(action.target))
+
+    return progress
+
+
+def _sleep_jitter(args) -> None:
+    from reconciler.jitter import sleep_jitter
+
+    def announce(seconds: float) -> None:
+        if args.verbose:
+            logs.emit(f"reconcile: waiting {seconds:.0f}s before the run (--jitter)", event="jitter",
+                      sleep_s=round(seconds, 1))
+
+    sleep_jitter(args.jitter, before_sleep=announce)
 
 
 def run_reconcile(args) -> int:
     from reconciler.engine import reconcile
-    from reconciler.report import render_progress
 
-    spec = _load_spec(args)
-    if args.lock_timeout < 0:
-        raise BadInput("--lock-timeout must not be negative")
+    if args.jitter and not args.dry_run:
+        _sleep_jitter(args)  # before the desired state is read, so that the run uses what is current then
+    spec = report = code = None
+    try:
+        spec = _load_spec(args)
+        logs.set_device(spec.device_id)
+        if args.lock_timeout < 0:
+            raise BadInput("--lock-timeout must not be negative")
+        report = reconcile(spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=_progress(args.output))
+        report.detailed_exitcode = args.detailed_exitcode
+        code = _emit(report, args.output)
+        return code
+    except ReconcileError as err:
+        code = int(err.exit_code)
+        raise
+    except KeyboardInterrupt:
+        code = int(ExitCode.INTERRUPTED)
+        raise
+    finally:
+        if args.metrics_file and not args.dry_run and code is not None:  # also what is known of a run cut short
+            from reconciler.metrics_file import write_run_metrics
 
-    def progress(result):
-        if args.output == "text":
-            print(render_progress(result), file=sys.stderr, flush=True)
-
-    report = reconcile(spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=progress)
-    report.detailed_exitcode = args.detailed_exitcode
-    return _emit(report, args.output)
+            write_run_metrics(args.metrics_file, spec, report, code)
 
 
-def run_show(args) -> int:
-    import json
-
+def certificate_facts(args):
+    """The desired state (or defaults, without one) and the facts of the certificate to show."""
     from reconciler.engine import utc_now
     from reconciler.facts import cert_facts
     from reconciler.observe import observe_cert
 
     spec = _load_spec(args, required=False)
-    path = args.cert or spec.paths.cert
-    facts = cert_facts(observe_cert(path), spec.validity.renew_before, utc_now())
-    if args.needs_renewal:
-        if not facts["exists"] or facts["error"]:
-            return NEEDS_RENEWAL_ERROR
-        return 0 if facts["renewal_due"] or facts["expired"] else 1
+    path = getattr(args, "cert", None) or spec.paths.cert
+    return spec, cert_facts(observe_cert(path), spec.validity.renew_before, utc_now())
+
+
+def certificate_problem(facts: dict) -> str | None:
+    """Why the certificate cannot be shown, or None."""
     if not facts["exists"]:
-        print(f"reconcile: error: {path}: no such certificate", file=sys.stderr)
-        return int(ExitCode.ERROR)
+        return f"{facts['path']}: no such certificate"
     if facts["error"]:
-        print(f"reconcile: error: {path}: {facts['error']}", file=sys.stderr)
-        return int(ExitCode.ERROR)
-    if args.output == "json":
-        print(json.dumps(facts, indent=2))
-        return 0
+        return f"{facts['path']}: {facts['error']}"
+    return None
+
+
+def certificate_text(facts: dict, renew_before) -> str:
     due = "yes" if facts["renewal_due"] else "no"
     state = "EXPIRED" if facts["expired"] else f"{facts['days_left']:g} days left"
-    print(
+    return (
         f"certificate:  {facts['path']}\n"
         f"subject:      {facts['subject']}\n"
         f"issuer:       {facts['issuer']}\n"
         f"serial:       {facts['serial']}\n"
         f"valid from:   {facts['not_before']}\n"
         f"valid until:  {facts['not_after']} ({state})\n"
-        f"renew at:     {facts['renew_at']} (renew_before {spec.validity.renew_before}; due now: {due})\n"
+        f"renew at:     {facts['renew_at']} (renew_before {renew_before}; due now: {due})\n"
         f"key:          {facts['key_algorithm']}\n"
         f"sha256:       {facts['fingerprint_sha256']}"
     )
+
+
+def run_show(args) -> int:
+    import json
+
+    spec, facts = certificate_facts(args)
+    if args.needs_renewal:
+        if not facts["exists"] or facts["error"]:
+            return NEEDS_RENEWAL_ERROR
+        return 0 if facts["renewal_due"] or facts["expired"] else 1
+    problem = certificate_problem(facts)
+    if problem:
+        print(f"reconcile: error: {problem}", file=sys.stderr)
+        return int(ExitCode.ERROR)
+    if args.output == "json":
+        print(json.dumps(facts, indent=2))
+        return 0
+    print(certificate_text(facts, spec.validity.renew_before))
     return 0
 
 
@@ -237,8 +320,21 @@ def run_register(args) -> int:
     return run(args)
 
 
+def _status_parser():
+    from reconciler.cli_status import parser
+
+    return parser()
+
+
+def run_status(args) -> int:
+    from reconciler.cli_status import run
+
+    return run(args)
+
+
 COMMANDS = {
     "show": (_show_parser, run_show),
+    "status": (_status_parser, run_status),
     "schema": (_schema_parser, run_schema),
     "validate": (_validate_parser, run_validate),
     "register": (_register_parser, run_register),
@@ -262,19 +358,20 @@ def main(argv: list[str] | None = None) -> int:
         else:
             args = _apply_parser().parse_args(argv)
             command = run_reconcile
-        from reconciler.logs import configure_logging
-
-        configure_logging(getattr(args, "verbose", 0))
+        logs.configure_logging(getattr(args, "verbose", 0), getattr(args, "log_format", "text"))
         return command(args)
     except ReconcileError as err:
-        print(f"reconcile: error: {err.message}", file=sys.stderr)
+        code = int(err.exit_code)
+        logs.emit(f"reconcile: error: {err.message}", level="error", event="result", message=err.message,
+                  status="failed", exit_code=code)
         if getattr(args, "output", None) == "json":  # machine readers get a document even now
             from reconciler.report import error_document
 
             sys.stdout.write(error_document(err))
-        return int(err.exit_code)
+        return code
     except KeyboardInterrupt:
-        print("reconcile: interrupted; no file was left half-written", file=sys.stderr)
+        logs.emit("reconcile: interrupted; no file was left half-written", level="warning", event="result",
+                  status="interrupted", exit_code=int(ExitCode.INTERRUPTED))
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.ERROR)

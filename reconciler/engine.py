@@ -39,41 +39,46 @@ def reconcile(
     clock: Callable[[], datetime] = utc_now,
     progress: Callable = lambda result: None,
 ) -> Report:
-    """Bring the device to `spec` (which must be resolved) and report what was found and done."""
+    """Bring the device to `spec` (which must be resolved) and report what was found and done.
+    A real run (not a dry run) is recorded in the run history; the report carries it (`.history`)."""
     if dry_run:
         return _observe_and_plan(spec, clock, dry_run=True)[0]
 
-    from reconciler.layout import lock_file
+    from reconciler.layout import lock_file, state_file
     from reconciler.lock import exclusive_lock
+    from reconciler.run_history import recording
 
     with exclusive_lock(lock_file(spec.paths.cert), lock_timeout) as lock:
-        swept = []
-        if lock.held:  # under the lock, what a killed run left is known to be stale
+        if not lock.held:  # read-only or unwritable: nothing can change, nothing is recorded
+            report, _ = _observe_and_plan(spec, clock, dry_run=False)
+            if report.plan.actions and not report.plan.blockers:
+                from reconciler.errors import Blocked
+
+                report.error = Blocked(
+                    f"cannot change anything here ({lock.unwritable}), but the device needs it: {report.plan.message}"
+                )
+            return report
+        with recording(state_file(spec.paths.cert), spec.device_id, clock) as run:
             from reconciler.leftovers import sweep
 
-            swept = sweep(spec, clock())
-        report, observation = _observe_and_plan(spec, clock, dry_run=False)
-        report.notes.extend(swept)
-        the_plan = report.plan
-        if the_plan.actions and not the_plan.blockers and not lock.held:
-            from reconciler.errors import Blocked
+            swept = sweep(spec, clock())  # under the lock, what a killed run left is known to be stale
+            report, observation = _observe_and_plan(spec, clock, dry_run=False)
+            report.notes.extend(swept)
+            run.report = report  # the run history records how it ends, however it ends
+            the_plan = report.plan
+            if the_plan.actions and not the_plan.blockers:
+                from reconciler.apply import Applier  # heavy; a converged device never needs it
 
-            report.error = Blocked(
-                f"cannot change anything here ({lock.unwritable}), but the device needs it: {the_plan.message}"
-            )
-        elif the_plan.actions and not the_plan.blockers:
-            from reconciler.apply import Applier  # heavy; a converged device never needs it
+                if backends is None:
+                    from reconciler.plugins import default_backends
 
-            if backends is None:
-                from reconciler.plugins import default_backends
+                    backends = default_backends()
+                from reconciler.journal import record
 
-                backends = default_backends()
-            from reconciler.journal import record
+                def progress_and_journal(result):
+                    record(spec.paths.backup_dir, spec.device_id, result, clock())
+                    progress(result)
 
-            def progress_and_journal(result):
-                record(spec.paths.backup_dir, spec.device_id, result, clock())
-                progress(result)
-
-            report.outcome = Applier(spec, observation.ownership, backends, clock, progress_and_journal).run(the_plan)
-            report.after = observation_facts(observe(spec), spec.validity.renew_before, clock())
+                report.outcome = Applier(spec, observation.ownership, backends, clock, progress_and_journal).run(the_plan)
+                report.after = observation_facts(observe(spec), spec.validity.renew_before, clock())
     return report

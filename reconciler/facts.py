@@ -7,10 +7,7 @@ from datetime import datetime
 from reconciler.observation import CertFacts, KeyFacts, Observation
 from reconciler.renewal import renewal_time
 from reconciler.spec_types import RenewBefore
-
-
-def _time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+from reconciler.timestamps import format_time as _time
 
 
 def key_facts(facts: KeyFacts) -> dict:

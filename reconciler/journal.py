@@ -15,6 +15,7 @@ from pathlib import Path
 from reconciler.apply_result import ActionResult
 from reconciler.atomic_files import ensure_dir
 from reconciler.errors import ReconcileError
+from reconciler.timestamps import format_time
 
 JOURNAL_NAME = "journal.jsonl"
 MAX_BYTES = 256 * 1024
@@ -28,7 +29,7 @@ def record(backup_dir: Path, device_id: str, result: ActionResult, now: datetime
     """Append one line; a journal that cannot be written never fails the run."""
     path = journal_path(backup_dir)
     entry = {
-        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": format_time(now),
         "device_id": device_id,
         "action": result.action.kind.value,
         "reason": result.action.reason.value,

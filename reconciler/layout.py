@@ -6,6 +6,7 @@ from pathlib import Path
 
 BACKUP_PREFIX = "backup-"
 LOCK_NAME = ".reconcile.lock"
+STATE_NAME = ".reconcile-state.json"  # the run history (run_history.py)
 
 
 def staged(path: Path) -> Path:
@@ -15,6 +16,10 @@ def staged(path: Path) -> Path:
 
 def lock_file(cert: Path) -> Path:
     return cert.parent / LOCK_NAME
+
+
+def state_file(cert: Path) -> Path:
+    return cert.parent / STATE_NAME
 
 
 def list_backups(backup_dir: Path) -> tuple[Path, ...]:

@@ -10,6 +10,7 @@ from reconciler.plan_model import Action, Kind, Plan
 
 if TYPE_CHECKING:  # a converged device never applies anything: keep these off its import path
     from reconciler.apply_result import ActionResult, ApplyOutcome
+    from reconciler.run_history import RunHistory
 
 REPORT_FORMAT = 1
 
@@ -25,6 +26,7 @@ class Report:
     error: ReconcileError | None = None
     detailed_exitcode: bool = False
     notes: list[str] = field(default_factory=list)
+    history: RunHistory | None = None  # the run history once this run was recorded (not on a dry run)
 
     @property
     def failed(self) -> ReconcileError | None:
@@ -109,7 +111,6 @@ def render_json(report: Report) -> str:
 
 def render_text(report: Report) -> str:
     lines = [f"note: {note}" for note in report.notes]
-    cert = report.before.get("certificate", {})
     if report.dry_run:
         if report.plan.actions:
             lines.append(f"Plan for {report.device_id} ({len(report.plan.actions)} actions, dry run: nothing changed):")
@@ -118,21 +119,28 @@ def render_text(report: Report) -> str:
                 lines.append(f"  {number}. {action.kind.value:<18} [{action.reason.value}] {action.message}")
     for blocker in report.plan.blockers:
         lines.append(f"Blocked [{blocker.reason.value}]: {blocker.message}")
-    if report.status == "converged":
-        if cert.get("serial"):
-            lines.append(
-                f"{report.device_id}: converged; certificate serial {cert['serial']} valid until "
-                f"{cert['not_after']}, renewal due {cert['renew_at']}."
-            )
-        else:
-            lines.append(f"{report.device_id}: converged.")
-    elif report.status == "changed":
-        after = (report.after or {}).get("certificate") or {}
-        lines.append(
-            f"{report.device_id}: changed; certificate serial {after.get('serial')} valid until "
-            f"{after.get('not_after')}, renewal due {after.get('renew_at')}."
-        )
+    if report.status in ("converged", "changed"):
+        lines.append(summary(report))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def summary(report: Report) -> str:
+    """One sentence on how the run ended (the last line of the text output, the JSON log's result)."""
+    if report.failed:
+        return report.failed.message
+    if report.plan.blockers:
+        return report.plan.blockers[0].message
+    if report.status == "pending":
+        return report.plan.message
+    if report.status == "converged":
+        cert = report.before.get("certificate", {})
+        if not cert.get("serial"):
+            return f"{report.device_id}: converged."
+        return (f"{report.device_id}: converged; certificate serial {cert['serial']} valid until "
+                f"{cert['not_after']}, renewal due {cert['renew_at']}.")
+    after = (report.after or {}).get("certificate") or {}
+    return (f"{report.device_id}: changed; certificate serial {after.get('serial')} valid until "
+            f"{after.get('not_after')}, renewal due {after.get('renew_at')}.")
 
 
 def render_progress(result: ActionResult) -> str:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite. Sets up what it needs first: mosquitto and strace (apt-get, as root), a
-# virtual environment in .venv with the package and its test extras. Extra arguments go to pytest.
+# The whole test suite. Sets up what it needs first: mosquitto, strace and systemd-analyze
+# (apt-get, as root), a virtual environment in .venv with the package and its test extras. Extra
+# arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -9,6 +10,9 @@ if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
 fi
 if ! command -v strace >/dev/null 2>&1; then
     missing+=(strace)  # the crash-point tests kill the CLI at chosen system calls with it
+fi
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+    missing+=(systemd)  # Debian's package, for `systemd-analyze verify` of the shipped units
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

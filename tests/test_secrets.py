@@ -1,17 +1,21 @@
-"""Secrets never reach output, logs, reports or files: run everything at the most verbose level and grep."""
+"""Secrets never reach output, logs (text or JSON), reports or files (run history, metrics, journal):
+run everything at the most verbose level and grep."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import timedelta
 
 from reconciler.emulator.token_responder import TokenResponder
+from reconciler.layout import state_file
 from tests.conftest import RECONCILE
 from tests.device_files import converged_device
 from tests.tenant_device import make_device
 
 OTP = "S3cret-Otp-Never-Shown-42"
+WRONG_OTP = "Wr0ng-Otp-Never-Shown-17"
 
 
 def _everything_written(folder) -> bytes:
@@ -37,6 +41,19 @@ def test_no_secret_in_any_output_at_full_verbosity(tmp_path, tenant, local_broke
         outputs.append(run.stdout + run.stderr)
     assert device.cert.exists()
 
+    # JSON logs, the run history and the metrics file: a refused password first, then the right one
+    json_dir = tmp_path / "json-logs"
+    tenant.register("gw-0002", OTP)
+    metrics = tmp_path / "metrics" / "tedge-cert.prom"
+    for otp, expected in ((WRONG_OTP, 7), (OTP, 0)):
+        device = make_device(json_dir, tenant, otp=otp, device_id="gw-0002", enrollment={"max_wait": "0s"})
+        run = device.run("-vv", "--log-format", "json", "--metrics-file", str(metrics))
+        assert run.returncode == expected, run.stderr
+        outputs.append(run.stdout + run.stderr)
+    history = json.loads(state_file(device.cert).read_text())
+    assert history["last_failure"]["exit_code"] == 7 and history["consecutive_failures"] == 0
+    assert metrics.exists()
+
     renew_dir = tmp_path / "renew"
     converged_device(renew_dir, age=timedelta(days=340), ca=tenant.ca)
     with TokenResponder(tenant, "gw-0001", "127.0.0.1", local_broker.port):
@@ -50,7 +67,7 @@ def test_no_secret_in_any_output_at_full_verbosity(tmp_path, tenant, local_broke
     assert run.returncode == 0, run.stderr
     outputs.append(run.stdout + run.stderr)
 
-    secrets = [OTP, tenant.admin_password, *tenant.tokens_issued]
+    secrets = [OTP, WRONG_OTP, tenant.admin_password, *tenant.tokens_issued]
     assert len(tenant.tokens_issued) >= 2
     text = "\n".join(outputs)
     assert "DEBUG" in text or "INFO" in text, "the runs were verbose"

@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from reconciler.durations import format_duration
+from reconciler.logs import json_enabled, json_line
 from datetime import timedelta
 
 
@@ -17,12 +18,16 @@ class Progress:
     def __init__(self, what: str, stream: TextIO | None = None):
         self.what = what
         self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
+        self.as_json = json_enabled()  # --log-format json: one JSON object per attempt, never a live line
+        self.live = not self.as_json and self.stream.isatty()
         self._drawn = False
 
     def waiting(self, attempt: int, elapsed: float, reason: str, next_in: float) -> None:
         line = f"{self.what}: attempt {attempt}, {_short(elapsed)} elapsed, next try in {_short(next_in)} — {reason}"
-        if self.live:
+        if self.as_json:
+            self.stream.write(json_line("info", line, event="waiting", attempt=attempt, elapsed_s=round(elapsed, 1),
+                                        next_in_s=round(next_in, 1), detail=reason) + "\n")
+        elif self.live:
             self.stream.write("\r\033[K" + line[:200])
             self._drawn = True
         else:

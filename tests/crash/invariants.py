@@ -19,9 +19,10 @@ from cryptography.x509.oid import NameOID
 from reconciler.emulator.server import TenantEmulator
 from tests.tenant_device import Device
 
-# Hidden names the reconciler may leave in the certificate and backup folders: the lock, and the
-# switch link with the one pair folder it points at (live_pair.py; checked in leftover_problems).
-ALLOWED_HIDDEN = (".reconcile.lock", ".reconcile-live", ".reconcile-pair-*")
+# Hidden names the reconciler may leave in the certificate and backup folders: the lock, the run
+# history, and the switch link with the one pair folder it points at (live_pair.py; checked in
+# leftover_problems).
+ALLOWED_HIDDEN = (".reconcile.lock", ".reconcile-state.json", ".reconcile-live", ".reconcile-pair-*")
 SPENT_PASSWORD = 7  # reconcile's exit code when the registration is gone (the password was used)
 
 

@@ -1,0 +1,81 @@
+"""`reconcile status`: the certificate and what the last runs did, from the run history."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from reconciler.errors import ExitCode
+
+HELP = """\
+Show the device certificate (as `reconcile show` does) and what the last runs did: the last run
+and its outcome, the last success, the consecutive failures with the last failure's reason and
+message, and the backoff state. The run history is <cert dir>/.reconcile-state.json, written by
+every run that is not a dry run. Reads only; contacts nothing; takes no lock.
+"""
+
+EPILOG = """\
+exit codes:
+  0  shown
+  1  shown, but the certificate is missing or cannot be read
+  3  bad input (desired state, tedge.toml, command line)"""
+
+
+def parser() -> argparse.ArgumentParser:
+    from reconciler.cli import _common, _Parser
+
+    p = _Parser(prog="reconcile status", description=HELP, epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    return p
+
+
+def _history_lines(history, backing_off: bool) -> list[str]:
+    if history is None or history.last_run is None:
+        return ["last run:     never (no run history)"]
+    run, failure = history.last_run, history.last_failure
+    lines = [
+        f"last run:     {_time(run.time)} {run.status} (exit {run.exit_code})",
+        f"last success: {_time(history.last_success) if history.last_success else 'never'}",
+        f"failures:     {history.consecutive_failures} in a row",
+    ]
+    if failure is not None:
+        lines.append(f"last failure: {_time(failure.time)} {failure.reason} (exit {failure.exit_code}): {failure.message}")
+    until = history.backoff_until
+    lines.append(f"backoff:      until {_time(until)}" if backing_off else "backoff:      none")
+    return lines
+
+
+def _time(moment) -> str:
+    from reconciler.timestamps import format_time
+
+    return format_time(moment)
+
+
+def run(args) -> int:
+    from reconciler.cli import certificate_facts, certificate_problem, certificate_text
+    from reconciler.engine import utc_now
+    from reconciler.layout import state_file
+    from reconciler.run_history import RunHistory, history_dict, read_history
+
+    spec, facts = certificate_facts(args)
+    path = state_file(spec.paths.cert)
+    history = read_history(path)
+    backing_off = bool(history and history.backoff_until and history.backoff_until > utc_now())
+    problem = certificate_problem(facts)
+    # without a desired state the device id is only a placeholder: the history knows better
+    device_id = history.device_id if history is not None and spec.device_id == "unknown" else spec.device_id
+    if args.output == "json":
+        runs = history_dict(history or RunHistory(device_id))
+        document = {**runs, "format": 1, "device_id": device_id, "certificate": facts, "state_file": str(path),
+                    "backing_off": backing_off}
+        print(json.dumps(document, indent=2))
+    else:
+        head = f"certificate:  {problem}" if problem else certificate_text(facts, spec.validity.renew_before)
+        print("\n".join([f"device:       {device_id}", head, *_history_lines(history, backing_off),
+                         f"state file:   {path}"]))
+    if problem:
+        print(f"reconcile: error: {problem}", file=sys.stderr)
+        return int(ExitCode.ERROR)
+    return int(ExitCode.OK)
