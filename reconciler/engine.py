@@ -6,7 +6,7 @@ Shared by the CLI and the Ansible module, so neither holds logic the other lacks
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from reconciler.facts import observation_facts
 from reconciler.observe import observe
@@ -22,10 +22,10 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run: bool):
+def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run: bool, environ=None):
     """The report of what is and what would change, and the observation it rests on."""
     now = clock()
-    observation = observe(spec)
+    observation = observe(spec, environ)
     facts = observation_facts(observation, spec.validity.renew_before, now)
     return Report(spec.device_id, dry_run, plan(spec, observation, now), facts), observation
 
@@ -38,16 +38,21 @@ def reconcile(
     lock_timeout: float = 60.0,
     clock: Callable[[], datetime] = utc_now,
     progress: Callable = lambda result: None,
+    environ: Mapping[str, str] | None = None,
 ) -> Report:
-    """Bring the device to `spec` (which must be resolved) and report what was found and done."""
+    """Bring the device to `spec` (which must be resolved) and report what was found and done.
+
+    `environ` is where `enrollment.one_time_password_env` is looked up (default: os.environ); the
+    Ansible module passes a password held in memory this way, never through the process environment.
+    """
     if dry_run:
-        return _observe_and_plan(spec, clock, dry_run=True)[0]
+        return _observe_and_plan(spec, clock, dry_run=True, environ=environ)[0]
 
     from reconciler.layout import lock_file
     from reconciler.lock import exclusive_lock
 
     with exclusive_lock(lock_file(spec.paths.cert), lock_timeout):
-        report, observation = _observe_and_plan(spec, clock, dry_run=False)
+        report, observation = _observe_and_plan(spec, clock, dry_run=False, environ=environ)
         the_plan = report.plan
         if the_plan.actions and not the_plan.blockers:
             from reconciler.apply import Applier  # heavy; a converged device never needs it
@@ -62,6 +67,7 @@ def reconcile(
                 record(spec.paths.backup_dir, spec.device_id, result, clock())
                 progress(result)
 
-            report.outcome = Applier(spec, observation.ownership, backends, clock, progress_and_journal).run(the_plan)
+            applier = Applier(spec, observation.ownership, backends, clock, progress_and_journal, environ=environ)
+            report.outcome = applier.run(the_plan)
             report.after = observation_facts(observe(spec), spec.validity.renew_before, clock())
     return report
