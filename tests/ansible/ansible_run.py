@@ -38,6 +38,8 @@ def ansible_env(home: Path, **extra: str) -> dict:
         ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
         ANSIBLE_REMOTE_TMP=str(home / "remote-tmp"),
         ANSIBLE_NOCOLOR="1",
+        # Module arguments (one-time passwords among them) go over stdin, never into a file on the host.
+        ANSIBLE_PIPELINING="1",
         ANSIBLE_RETRY_FILES_ENABLED="0",
     )
     env.update(extra)
