@@ -235,7 +235,7 @@ EXAMPLES = r"""
     device_id: "{{ inventory_hostname }}"
     lock_timeout: 5
   register: cert
-  until: cert is succeeded or cert.exit_name != 'locked'
+  until: cert is succeeded or cert.exit_name | default('') != 'locked'
   retries: 10
   delay: 30
 
