@@ -106,3 +106,10 @@ def test_bad_devices_are_named_by_their_place_in_the_list(devices, message):
     args = {"tenant": {"url": "https://127.0.0.1:9"}, "user": "admin", "password": "admin-password", "devices": devices}
     failed, result = call_module("registration", args)
     assert failed and result["msg"] == message and result["exit_name"] == "bad_input"
+
+
+def test_without_a_tenant_url_or_c8y_host_the_option_is_named(monkeypatch):
+    monkeypatch.delenv("C8Y_HOST", raising=False)
+    args = {"user": "admin", "password": "admin-password", "devices": [{"id": "gw-1", "one_time_password": OTP_A}]}
+    failed, result = call_module("registration", args)
+    assert failed and result["msg"] == "tenant.url: required (or C8Y_HOST in the environment)"

@@ -13,6 +13,7 @@ description:
     registered with its one-time password, so that the device can fetch its first certificate with
     M(tedge_cert.c8y_ca.certificate).
   - Usually run once for a whole inventory with C(delegate_to=localhost) and C(run_once=true).
+  - The tenant and the administrator can come from the environment alone (E(C8Y_HOST), E(C8Y_USER), E(C8Y_PASSWORD), E(C8Y_TENANT)), as for C(reconcile register).
   - Idempotent. A device whose registration is already pending is V(present) and left alone (the tenant
     does not show its password), unless O(replace=true). O(state=absent) removes pending registrations.
     A device that has already enrolled has no pending registration; register it again only when it
@@ -65,7 +66,6 @@ options:
   tenant:
     description: The tenant, in the same shape as in M(tedge_cert.c8y_ca.certificate).
     type: dict
-    required: true
     suboptions:
       url:
         description:
@@ -183,7 +183,7 @@ def argument_spec():
         ),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         replace=dict(type="bool", default=False),
-        tenant=dict(type="dict", required=True, options=tenant),
+        tenant=dict(type="dict", options=tenant, apply_defaults=True),  # so that C8Y_HOST alone will do
         user=dict(type="str", required=True, fallback=(env_fallback, ["C8Y_USER"])),
         password=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["C8Y_PASSWORD"])),
         tenant_id=dict(type="str", fallback=(env_fallback, ["C8Y_TENANT"])),
