@@ -13,7 +13,8 @@ description:
     registered with its one-time password, so that the device can fetch its first certificate with
     M(tedge_cert.c8y_ca.certificate).
   - Usually run once for a whole inventory with C(delegate_to=localhost) and C(run_once=true).
-  - The tenant and the administrator can come from the environment alone (E(C8Y_HOST), E(C8Y_USER), E(C8Y_PASSWORD), E(C8Y_TENANT)), as for C(reconcile register).
+  - The tenant and the administrator can come from the environment alone (E(C8Y_HOST), E(C8Y_USER),
+    E(C8Y_PASSWORD), E(C8Y_TENANT)), as for C(reconcile register).
   - Idempotent. A device whose registration is already pending is V(present) and left alone (the tenant
     does not show its password), unless O(replace=true). O(state=absent) removes pending registrations.
     A device that has already enrolled has no pending registration; register it again only when it
