@@ -77,6 +77,12 @@ def test_invalid_values_read_like_the_cli(tmp_path):
     )
 
 
+def test_an_empty_password_is_bad_input_not_a_missing_one(tmp_path):
+    args = device_args(NO_TENANT, tmp_path, enrollment={"one_time_password": ""})
+    failed, result = call_module("certificate", args)
+    assert failed and result["msg"] == "enrollment.one_time_password: must not be empty" and result["exit_code"] == 3
+
+
 def test_a_state_file_is_read_as_the_cli_reads_it(tmp_path):
     state = tmp_path / "reconcile.yaml"
     state.write_text("device_id: gw-0001\nvalidity:\n  renew_before: soon\n")

@@ -59,6 +59,8 @@ def load_desired_state(params, required=True):
             return resolve(load_file(path), config, path.parent.absolute()), None
         return resolve(DesiredState(device_id="unknown"), config, Path.cwd()), None
     data, password = desired_state_data(params)
+    if password is not None and not password.strip():  # else the engine would name our private variable
+        raise BadInput(f"enrollment.{ONE_TIME_PASSWORD}: must not be empty")
     try:
         desired = DesiredState.model_validate(data)
     except ValidationError as err:
