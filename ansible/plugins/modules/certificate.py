@@ -380,11 +380,14 @@ exit_name:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._certificate_result import certificate_result
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import load_desired_state
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import (
     DESIRED_STATE_MUTUALLY_EXCLUSIVE,
     DESIRED_STATE_REQUIRED_BY,
     desired_state_argument_spec,
 )
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import fail_with_engine_error
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
 
 
@@ -397,11 +400,9 @@ def main():
     )
     require_reconciler(module)
 
+    # The engine, now that it is known to be installed.
     from reconciler.engine import reconcile
     from reconciler.errors import BadInput, ReconcileError
-    from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._certificate_result import certificate_result
-    from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import load_desired_state
-    from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import fail_with_engine_error
 
     try:
         if module.params["lock_timeout"] < 0:

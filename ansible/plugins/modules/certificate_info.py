@@ -159,6 +159,8 @@ from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import load_desired_state
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import fail_with_engine_error
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
 
 
@@ -174,13 +176,12 @@ def main():
     )
     require_reconciler(module)
 
+    # The engine, now that it is known to be installed.
     from reconciler.engine import utc_now
     from reconciler.errors import BadInput, ExitCode, ReconcileError
     from reconciler.facts import cert_facts
     from reconciler.observe import observe_cert
     from reconciler.spec_types import parse_renew_before
-    from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import load_desired_state
-    from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import fail_with_engine_error
 
     params = module.params
     try:

@@ -164,7 +164,14 @@ exit_name:
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import TENANT_CONNECTION
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields, fail_with_engine_error
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._registration import (
+    CHANGES,
+    reconcile_registrations,
+    registrations,
+    summary,
+)
 
 
 def argument_spec():
@@ -195,16 +202,10 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     require_reconciler(module)
 
+    # The engine, now that it is known to be installed.
     from reconciler.c8y.admin import AdminClient, AdminCredentials
     from reconciler.errors import BadInput, ExitCode, ReconcileError
     from reconciler.spec import normalize_tenant_url
-    from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields, fail_with_engine_error
-    from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._registration import (
-        CHANGES,
-        reconcile_registrations,
-        registrations,
-        summary,
-    )
 
     params, tenant = module.params, module.params["tenant"]
     try:
