@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -54,8 +54,10 @@ class Applier:
         backends: Backends,
         clock: Callable[[], datetime],
         progress: Callable[[ActionResult], None] = lambda result: None,
+        environ: Mapping[str, str] | None = None,  # where a password's `_env` is read; default os.environ
     ):
         self.spec = spec
+        self.environ = environ
         self.uid, self.gid = ownership.uid, ownership.gid
         self.backends = backends
         self.clock = clock
@@ -129,7 +131,7 @@ class Applier:
         return f"CN={self.spec.device_id}"
 
     def enroll(self, action: Action) -> str:
-        password = one_time_password_source(self.spec).read()
+        password = one_time_password_source(self.spec).read(self.environ)
         csr = self._csr()
         with self._answer_store(action.target) as store:  # a place for the answer before the password is spent
             self.authority.enroll(csr, password, store.keep)

@@ -6,7 +6,7 @@ Shared by the CLI and the Ansible module, so neither holds logic the other lacks
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from reconciler.facts import observation_facts
 from reconciler.observe import observe
@@ -22,10 +22,10 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run: bool):
+def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run: bool, environ=None):
     """The report of what is and what would change, and the observation it rests on."""
     now = clock()
-    observation = observe(spec)
+    observation = observe(spec, environ)
     facts = observation_facts(observation, spec.validity.renew_before, now)
     return Report(spec.device_id, dry_run, plan(spec, observation, now), facts), observation
 
@@ -38,11 +38,16 @@ def reconcile(
     lock_timeout: float = 60.0,
     clock: Callable[[], datetime] = utc_now,
     progress: Callable = lambda result: None,
+    environ: Mapping[str, str] | None = None,
 ) -> Report:
     """Bring the device to `spec` (which must be resolved) and report what was found and done.
-    A real run (not a dry run) is recorded in the run history; the report carries it (`.history`)."""
+    A real run (not a dry run) is recorded in the run history; the report carries it (`.history`).
+
+    `environ` is where `enrollment.one_time_password_env` is looked up (default: os.environ); the
+    Ansible module passes a password held in memory this way, never through the process environment.
+    """
     if dry_run:
-        return _observe_and_plan(spec, clock, dry_run=True)[0]
+        return _observe_and_plan(spec, clock, dry_run=True, environ=environ)[0]
 
     from reconciler.layout import lock_file, state_file
     from reconciler.lock import exclusive_lock
@@ -50,7 +55,7 @@ def reconcile(
 
     with exclusive_lock(lock_file(spec.paths.cert), lock_timeout) as lock:
         if not lock.held:  # read-only or unwritable: nothing can change, nothing is recorded
-            report, _ = _observe_and_plan(spec, clock, dry_run=False)
+            report, _ = _observe_and_plan(spec, clock, dry_run=False, environ=environ)
             if report.plan.actions and not report.plan.blockers:
                 from reconciler.errors import Blocked
 
@@ -62,7 +67,7 @@ def reconcile(
             from reconciler.leftovers import sweep
 
             swept = sweep(spec, clock())  # under the lock, what a killed run left is known to be stale
-            report, observation = _observe_and_plan(spec, clock, dry_run=False)
+            report, observation = _observe_and_plan(spec, clock, dry_run=False, environ=environ)
             report.notes.extend(swept)
             run.report = report  # the run history records how it ends, however it ends
             the_plan = report.plan
@@ -79,6 +84,7 @@ def reconcile(
                     record(spec.paths.backup_dir, spec.device_id, result, clock())
                     progress(result)
 
-                report.outcome = Applier(spec, observation.ownership, backends, clock, progress_and_journal).run(the_plan)
-                report.after = observation_facts(observe(spec), spec.validity.renew_before, clock())
+                applier = Applier(spec, observation.ownership, backends, clock, progress_and_journal, environ=environ)
+                report.outcome = applier.run(the_plan)
+                report.after = observation_facts(observe(spec, environ), spec.validity.renew_before, clock())
     return report

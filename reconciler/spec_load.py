@@ -78,14 +78,18 @@ def _describe(error: dict) -> str:
     return msg.removeprefix("Value error, ").replace("Input should be", "must be")
 
 
+def field_problem(error: dict) -> str:
+    """`field: reason` for one pydantic error (the Ansible modules show it without a file)."""
+    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    return f"{field}: {_describe(error)}"
+
+
 def validation_problems(path: Path, text: str, err: ValidationError) -> list[str]:
     problems = []
     for error in err.errors():
-        loc = tuple(error["loc"])
-        line = _line_of(text, loc)
+        line = _line_of(text, tuple(error["loc"]))
         where = f"{path}:{line}" if line else str(path)
-        field = ".".join(str(part) for part in loc) or "(top level)"
-        problems.append(f"{where}: {field}: {_describe(error)}")
+        problems.append(f"{where}: {field_problem(error)}")
     return problems
 
 

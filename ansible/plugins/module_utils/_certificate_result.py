@@ -1,0 +1,73 @@
+# Copyright (c) 2026 tedge-cert-reconciler contributors
+# Apache License 2.0 or GNU General Public License v3.0+, at your choice (see LICENSES/)
+# SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
+
+"""The engine's report (the CLI's JSON report) as the `certificate` module's result."""
+
+from pathlib import Path
+
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields
+
+# What `diff` shows of a certificate: enough to see what changed, never key material.
+DIFF_FIELDS = ("subject_cn", "issuer", "serial", "not_after", "renew_at", "fingerprint_sha256", "mode")
+
+
+def certificate_summary(facts):
+    if not facts.get("exists"):
+        return {}
+    return dict((name, facts.get(name)) for name in DIFF_FIELDS)
+
+
+def _backup_file(actions, cert_path):
+    """The copy of the replaced certificate, when this run made one (the backup action names its folder)."""
+    for action in actions:
+        if action["action"] == "backup" and action["status"] == "done" and action["detail"]:
+            folder = Path(action["detail"])
+            return str(folder / Path(cert_path).name) if folder.is_dir() else str(folder)
+    return None
+
+
+def _message(report, document):
+    if document["error"]:
+        return document["error"]["message"]
+    if document["blockers"]:
+        return " ".join(blocker["message"] for blocker in document["blockers"])
+    if document["message"]:
+        return document["message"]
+    from reconciler.report import render_text
+
+    return render_text(report).strip()  # the engine's own sentence for a converged device
+
+
+def _diff(document, pending):
+    before = certificate_summary(document["before"]["certificate"])
+    if document["after"]:
+        return dict(before=before, after=certificate_summary(document["after"]["certificate"]))
+    if pending:  # check mode: nothing was issued yet, so show what would be done
+        return dict(before=before, after=dict(before, pending=[f"{a['action']} [{a['reason']}]" for a in document["actions"]]))
+    return dict(before=before, after=before)
+
+
+def certificate_result(report, check_mode, with_diff):
+    """(failed, result): the result is the same whether the task fails or not."""
+    from reconciler.report import report_dict
+
+    document = report_dict(report)
+    pending = document["status"] == "pending"
+    facts = (document["after"] or document["before"])["certificate"]
+    result = dict(
+        changed=pending if check_mode else document["changed"],
+        status=document["status"],
+        reasons=document["reasons"],
+        actions=document["actions"],
+        blockers=document["blockers"],
+        certificate=facts,
+        message=_message(report, document),
+        **exit_fields(report.exit_code())
+    )
+    backup_file = _backup_file(document["actions"], facts["path"])
+    if backup_file:
+        result["backup_file"] = backup_file
+    if with_diff:
+        result["diff"] = _diff(document, pending)
+    return document["status"] in ("failed", "blocked"), result

@@ -1,0 +1,72 @@
+# Copyright (c) 2026 tedge-cert-reconciler contributors
+# Apache License 2.0 or GNU General Public License v3.0+, at your choice (see LICENSES/)
+# SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
+
+"""Module options → the resolved desired state, built as the CLI builds it from a file.
+
+Call only after `require_reconciler()`: the engine is imported here, on use.
+"""
+
+from pathlib import Path
+
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import (
+    ONE_TIME_PASSWORD,
+    SECTIONS,
+)
+
+# The name under which a password given as `enrollment.one_time_password` is handed to the engine.
+# It exists only in the mapping passed to reconcile(), never in os.environ: child processes
+# (the activation command) cannot see it.
+IN_MEMORY_PASSWORD = "TEDGE_CERT_ANSIBLE_ONE_TIME_PASSWORD"
+
+
+def _given(value):
+    """The options the user set, without Ansible's None for the ones left out."""
+    if isinstance(value, dict):
+        return dict((name, _given(item)) for name, item in value.items() if item is not None)
+    return value
+
+
+def desired_state_data(params):
+    """The desired-state mapping of the inline options, and the in-memory password (or None)."""
+    data = _given(dict((name, params[name]) for name in ["device_id"] + sorted(SECTIONS)))
+    enrollment = data.get("enrollment", {})
+    password = enrollment.pop(ONE_TIME_PASSWORD, None)
+    if password is not None:
+        enrollment["one_time_password_env"] = IN_MEMORY_PASSWORD
+    return data, password
+
+
+def load_desired_state(params, required=True):
+    """The resolved DesiredState and the `environ` for reconcile(); BadInput reads `field: reason`.
+
+    As the CLI: inline options, else `state_file`, else `<config_dir>/reconcile.yaml`; when that is
+    missing and not `required` (certificate_info, like `reconcile show`), thin-edge's defaults alone.
+    """
+    from pydantic import ValidationError
+    from reconciler.errors import BadInput
+    from reconciler.resolve import resolve
+    from reconciler.spec import DesiredState
+    from reconciler.tedge_config import config_dir_from, load_tedge_config
+
+    config_dir = config_dir_from(params.get("config_dir"))
+    config = load_tedge_config(config_dir)
+    if params.get("device_id") is None:
+        from reconciler.spec_load import load_desired_state as load_file  # YAML only when there is a file
+
+        path = Path(params["state_file"] or config_dir / "reconcile.yaml")
+        if required or params["state_file"] or path.exists():
+            return resolve(load_file(path), config, path.parent.absolute()), None
+        return resolve(DesiredState(device_id="unknown"), config, Path.cwd()), None
+    data, password = desired_state_data(params)
+    if password is not None and not password.strip():  # else the engine would name our private variable
+        raise BadInput(f"enrollment.{ONE_TIME_PASSWORD}: must not be empty")
+    try:
+        desired = DesiredState.model_validate(data)
+    except ValidationError as err:
+        from reconciler.spec_load import field_problem
+
+        raise BadInput("; ".join(field_problem(error) for error in err.errors())) from None
+    # Relative paths in inline options are relative to the config dir (a file's, to the file).
+    environ = None if password is None else {IN_MEMORY_PASSWORD: password}
+    return resolve(desired, config, config_dir.absolute()), environ

@@ -1,0 +1,146 @@
+"""The certificate module in this process: options become the desired state, the engine's report
+becomes the result. (The same behaviour across real ansible-playbook runs: test_certificate_playbook.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from reconciler.layout import lock_file
+from reconciler.lock import exclusive_lock
+from tests.ansible.module_call import call_module
+from tests.device_files import converged_device
+
+pytestmark = pytest.mark.usefixtures("collection_imports")
+
+OTP = "unit-test-one-time-pass"
+# For the tests that end before anything is sent: no emulator to start and stop.
+NO_TENANT = SimpleNamespace(url="https://127.0.0.1:9", ca_bundle="/nonexistent.pem", token_url="https://127.0.0.1:9/token")
+
+
+def device_args(tenant, config_dir, **sections) -> dict:
+    """Options for gw-0001 under `config_dir`, against the emulator, activation left out."""
+    (config_dir / "device-certs").mkdir(parents=True, exist_ok=True)
+    return {
+        "device_id": "gw-0001",
+        "config_dir": str(config_dir),
+        "tenant": {"url": tenant.url, "ca_bundle": str(tenant.ca_bundle), "timeout": "5s"},
+        "enrollment": {"one_time_password": OTP, "retry_every": "1s", "max_wait": "3s"},
+        "renewal": {"auth": "device-token", "token_url": tenant.token_url},
+        "activation": {"strategy": "none", "verify": "none"},
+        **sections,
+    }
+
+
+def test_check_mode_plans_the_enrollment_and_writes_nothing(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    failed, result = call_module("certificate", device_args(tenant, tmp_path), check_mode=True, diff=True)
+    assert not failed and result["changed"] is True
+    assert result["status"] == "pending" and result["reasons"][0] == "KeyMissing"
+    assert {a["status"] for a in result["actions"]} == {"planned"}
+    assert "enroll" in [a["action"] for a in result["actions"]]
+    assert list((tmp_path / "device-certs").iterdir()) == []
+    assert result["diff"]["before"] == {} and "enroll [KeyMissing]" in result["diff"]["after"]["pending"]
+    assert tenant.requests_to("simpleenroll") == []
+
+
+def test_apply_enrolls_with_the_password_held_in_memory_then_converges(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    args = device_args(tenant, tmp_path)
+    failed, result = call_module("certificate", args)
+    assert not failed, result["msg"]
+    assert result["changed"] is True and result["status"] == "changed"
+    assert result["certificate"]["subject_cn"] == "gw-0001" and result["certificate"]["issuer"]
+    assert result["exit_code"] == 0 and result["exit_name"] == "ok"
+    assert not [name for name, value in os.environ.items() if OTP in value]
+
+    failed, again = call_module("certificate", args)
+    assert not failed and again["changed"] is False and again["status"] == "converged"
+    assert again["actions"] == [] and "converged" in again["message"]
+    assert again["certificate"]["serial"] == result["certificate"]["serial"]
+    assert OTP not in json.dumps(result) + json.dumps(again)
+
+
+def test_invalid_values_read_like_the_cli(tmp_path):
+    args = device_args(NO_TENANT, tmp_path, device_id="not a device id", paths={"key_mode": "999"})
+    failed, result = call_module("certificate", args)
+    assert failed and result["exit_name"] == "bad_input" and result["exit_code"] == 3
+    assert result["msg"] == (
+        "device_id: must be 1 to 64 letters, digits or _ . : @ -, starting with a letter or digit; "
+        "paths.key_mode: expected an octal file mode such as '0600' (quote it in YAML)"
+    )
+
+
+def test_an_empty_password_is_bad_input_not_a_missing_one(tmp_path):
+    args = device_args(NO_TENANT, tmp_path, enrollment={"one_time_password": ""})
+    failed, result = call_module("certificate", args)
+    assert failed and result["msg"] == "enrollment.one_time_password: must not be empty" and result["exit_code"] == 3
+
+
+def test_a_state_file_is_read_as_the_cli_reads_it(tmp_path):
+    state = tmp_path / "reconcile.yaml"
+    state.write_text("device_id: gw-0001\nvalidity:\n  renew_before: soon\n")
+    failed, result = call_module("certificate", {"state_file": str(state), "config_dir": str(tmp_path)})
+    assert failed and result["msg"].startswith(f"{state}:3: validity.renew_before: ")
+
+
+def test_without_a_device_id_the_config_dirs_reconcile_yaml_is_the_desired_state(tmp_path, tenant):
+    converged_device(tmp_path, ca=tenant.ca)
+    (tmp_path / "reconcile.yaml").write_text(
+        yaml.safe_dump({"device_id": "gw-0001", "activation": {"strategy": "none", "verify": "none"}})
+    )
+    failed, result = call_module("certificate", {"config_dir": str(tmp_path)}, check_mode=True)
+    assert not failed and result["status"] == "converged" and result["changed"] is False
+
+
+def test_a_state_file_excludes_inline_sections(tmp_path):
+    failed, result = call_module("certificate", {"state_file": str(tmp_path / "x.yaml"), "tenant": {"url": NO_TENANT.url}})
+    assert failed and "mutually exclusive: state_file|tenant" in result["msg"]
+
+
+def test_enrollment_without_a_password_is_blocked(tmp_path):
+    args = device_args(NO_TENANT, tmp_path, enrollment={"max_wait": "0"})
+    failed, result = call_module("certificate", args)
+    assert failed and result["status"] == "blocked" and result["exit_name"] == "blocked"
+    assert [b["reason"] for b in result["blockers"]] == ["OneTimePasswordMissing"]
+    assert result["msg"] == result["blockers"][0]["message"]
+
+
+def test_a_held_lock_fails_as_locked(tmp_path):
+    args = device_args(NO_TENANT, tmp_path, lock_timeout=0)
+    with exclusive_lock(lock_file(tmp_path / "device-certs" / "tedge-certificate.pem"), 1):
+        failed, result = call_module("certificate", args)
+    assert failed and result["exit_name"] == "locked" and result["exit_code"] == 5
+    assert "lock" in result["msg"]
+
+
+def test_a_registration_that_never_appears_times_out(tmp_path, tenant):
+    args = device_args(tenant, tmp_path, enrollment={"one_time_password": OTP, "retry_every": "1s", "max_wait": "1s"})
+    failed, result = call_module("certificate", args)
+    assert failed and result["exit_name"] == "timed_out" and result["exit_code"] == 7
+    enroll = next(a for a in result["actions"] if a["action"] == "enroll")
+    assert enroll["status"] == "failed" and result["status"] == "failed"
+
+
+def test_renewal_returns_the_backup_and_a_diff_without_key_material(tmp_path, tenant):
+    _, cert = converged_device(tmp_path, age=timedelta(days=340), ca=tenant.ca)
+    old = cert.read_bytes()
+    failed, result = call_module("certificate", device_args(tenant, tmp_path), diff=True)
+    assert not failed, result["msg"]
+    assert result["reasons"] == ["RenewalDue"]
+    backup = result["backup_file"]
+    assert backup.endswith("/tedge-certificate.pem") and Path(backup).read_bytes() == old
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert before["serial"] != after["serial"] and after["subject_cn"] == "gw-0001"
+    assert "PRIVATE KEY" not in json.dumps(result)
+
+
+def test_a_negative_lock_timeout_is_bad_input(tmp_path):
+    failed, result = call_module("certificate", device_args(NO_TENANT, tmp_path, lock_timeout=-1))
+    assert failed and result["msg"] == "lock_timeout: must not be negative" and result["exit_code"] == 3
