@@ -23,14 +23,21 @@ def chain_problem(issued: list[x509.Certificate], anchors: list[x509.Certificate
         return None
     with warnings.catch_warnings():  # the real tenant CA's name reads with a warning
         warnings.simplefilter("ignore")
-        current, pool = issued[0], list(issued[1:])
-        for _ in range(MAX_CHAIN):
-            for anchor in anchors:
-                if current.issuer == anchor.subject and _signed_by(current, anchor):
-                    return None
-            parent = next((c for c in pool if c.subject == current.issuer and _signed_by(current, c)), None)
-            if parent is None:
-                break
-            pool.remove(parent)
-            current = parent
+        try:
+            return _walk(issued, anchors)
+        except ValueError:  # names are parsed only when compared: a malformed one shows here
+            return "its chain holds a malformed name"
+
+
+def _walk(issued: list[x509.Certificate], anchors: list[x509.Certificate]) -> str | None:
+    current, pool = issued[0], list(issued[1:])
+    for _ in range(MAX_CHAIN):
+        for anchor in anchors:
+            if current.issuer == anchor.subject and _signed_by(current, anchor):
+                return None
+        parent = next((c for c in pool if c.subject == current.issuer and _signed_by(current, c)), None)
+        if parent is None:
+            break
+        pool.remove(parent)
+        current = parent
     return "it does not chain to the tenant CA"

@@ -13,6 +13,7 @@ _UNIT_SECONDS = {
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
 }
 _PART = re.compile(r"\s*(\d+)\s*([a-z]+)\s*")
+MAX_DIGITS = 12  # a trillion of any unit is far past any validity; longer numbers are refused unread
 
 
 def parse_duration(value: object) -> timedelta:
@@ -31,17 +32,31 @@ def parse_duration(value: object) -> timedelta:
     if not isinstance(value, str):
         raise ValueError("expected a duration such as 30d, 12h, 90m or 45s")
     text = value.strip().lower()
+    shown = repr(value) if len(value) <= 40 else repr(value[:40]) + "…"
     if text.isdigit():
-        return timedelta(seconds=int(text))
+        return _bounded(int(text) if len(text) <= MAX_DIGITS else None, shown)
     total, pos = 0, 0
-    for match in _PART.finditer(text):
-        if match.start() != pos or match.group(2) not in _UNIT_SECONDS:
+    while pos < len(text):  # each part matched where the last ended: linear in the length
+        match = _PART.match(text, pos)
+        if match is None or match.group(2) not in _UNIT_SECONDS:
             break
+        if len(match.group(1)) > MAX_DIGITS:
+            return _bounded(None, shown)
         total += int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         pos = match.end()
     if pos != len(text) or not text:
-        raise ValueError(f"{value!r} is not a duration; use forms like 30d, 12h, 90m, 45s or 1h30m")
-    return timedelta(seconds=total)
+        raise ValueError(f"{shown} is not a duration; use forms like 30d, 12h, 90m, 45s or 1h30m")
+    return _bounded(total, shown)
+
+
+def _bounded(seconds: int | None, shown: str) -> timedelta:
+    """The duration, or ValueError when it is beyond what a timedelta holds (None: too many digits)."""
+    try:
+        if seconds is None:
+            raise OverflowError
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{shown} is longer than any duration this tool can hold") from None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -11,3 +11,5 @@ MAX_STATE_BYTES = 256 * KIB  # a desired-state file
 MAX_TEDGE_TOML_BYTES = 1024 * KIB  # thin-edge's configuration
 MAX_CA_BYTES = 1024 * KIB  # tenant.ca_certificate
 MAX_SECRET_BYTES = 4 * KIB  # a one-time password file
+MAX_CREDENTIALS_BYTES = 64 * KIB  # an admin credentials file (C8Y_USER=…)
+MAX_DEVICE_LIST_BYTES = 32 * 1024 * KIB  # a fleet's device list for `reconcile register` (~100 bytes a device)

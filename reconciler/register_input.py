@@ -11,6 +11,8 @@ import yaml
 
 from reconciler.c8y.registration import DeviceRegistration, generate_one_time_password
 from reconciler.errors import BadInput
+from reconciler.limits import MAX_DEVICE_LIST_BYTES
+from reconciler.spec_load import SAFE_LOADER, read_text_file
 from reconciler.spec_types import DEVICE_ID_PATTERN
 
 _DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
@@ -36,13 +38,10 @@ def _entry(where: str, data: dict, default_type: str) -> DeviceRegistration:
 
 
 def devices_from_file(path: Path, default_type: str) -> list[DeviceRegistration]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadInput(f"{path}: cannot read: {getattr(err, 'strerror', None) or err}") from None
+    text = read_text_file(path, MAX_DEVICE_LIST_BYTES, "device list").removeprefix("\ufeff")  # spreadsheets add a BOM
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=SAFE_LOADER)
         except (yaml.YAMLError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as err:  # !!float x, ...
             mark = getattr(err, "problem_mark", None)
             raise BadInput(f"{path}{f':{mark.line + 1}' if mark else ''}: not valid YAML") from None
@@ -61,7 +60,10 @@ def devices_from_file(path: Path, default_type: str) -> list[DeviceRegistration]
     header = text.splitlines()[0] if text.strip() else ""
     delimiter = max((";", "\t", ","), key=header.count)
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    return [_entry(f"{path}:{number}", row, default_type) for number, row in enumerate(reader, 2)]
+    try:
+        return [_entry(f"{path}:{number}", row, default_type) for number, row in enumerate(reader, 2)]
+    except csv.Error as err:  # e.g. a field longer than the csv module's limit
+        raise BadInput(f"{path}:{reader.line_num}: not valid CSV: {err}") from None
 
 
 def devices_from_ids(ids: list[str], default_type: str) -> list[DeviceRegistration]:

@@ -14,10 +14,10 @@ from reconciler.errors import BadInput
 from reconciler.limits import MAX_STATE_BYTES
 from reconciler.spec import DesiredState
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: fast, and no Python recursion
 
 
-class _UniqueKeyLoader(_Loader):  # type: ignore[misc, valid-type]
+class _UniqueKeyLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
     """A safe loader that refuses duplicate keys: the second of two would silently win otherwise."""
 
     def construct_mapping(self, node, deep=False):

@@ -23,10 +23,10 @@ class AdminCredentials:
 
 
 def _parse_env_file(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise BadInput(f"{path}: cannot read: {err.strerror}") from None
+    from reconciler.limits import MAX_CREDENTIALS_BYTES
+    from reconciler.spec_load import read_text_file
+
+    text = read_text_file(path, MAX_CREDENTIALS_BYTES, "credentials file")
     values = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()

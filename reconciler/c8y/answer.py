@@ -25,12 +25,19 @@ def _from_der(data: bytes) -> list[x509.Certificate]:
     except ValueError as pkcs7_error:
         try:
             return [x509.load_der_x509_certificate(data)]
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             raise pkcs7_error from None
 
 
 def certificates_from_answer(body: bytes) -> list[x509.Certificate]:
     """The certificates of an enrollment answer, leaf first. ValueError says why there are none."""
+    try:
+        return _certificates(body)
+    except x509.InvalidVersion as err:  # cryptography's, and no ValueError
+        raise ValueError(f"a certificate of an unknown X.509 version ({err.parsed_version})") from None
+
+
+def _certificates(body: bytes) -> list[x509.Certificate]:
     text = body.strip()
     if not text:
         raise ValueError("the answer is empty")

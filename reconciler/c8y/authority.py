@@ -9,13 +9,13 @@ from cryptography import x509
 from reconciler.c8y.device_token import token_over_mqtt, token_over_mtls
 from reconciler.c8y.est import CACERTS_PATH, CSR_HEADERS, ENROLL_PATH, REENROLL_PATH, csr_body, judge
 from reconciler.c8y.http import Transient, new_session, send
-from reconciler.c8y.answer import certificates_from_answer
 from reconciler.c8y.progress import Progress
 from reconciler.backends import Keep
 from reconciler.c8y.retry import Pace, keep_trying
 from reconciler.chain import chain_problem
 from reconciler.errors import BadInput, TenantRefused
 from reconciler.tenant_ca import load_tenant_ca
+from reconciler.x509_facts import load_certificates
 from reconciler.spec import DesiredState
 
 log = logging.getLogger("reconciler.tenant")
@@ -75,7 +75,7 @@ class TenantAuthority:
             try:
                 answer = send(self.session, "GET", self._tenant_url(CACERTS_PATH), timeout=self.timeout)
                 if answer.status == 200:
-                    self._ca = certificates_from_answer(answer.body)
+                    self._ca = load_certificates(answer.body)  # any form; warnings of odd certificates kept inside
             except (Transient, TenantRefused, ValueError) as err:
                 log.info("the tenant CA is unknown (%s); the chain is not checked", err)
         return self._ca

@@ -29,7 +29,21 @@ class Element:
     indefinite: bool
 
 
-def read_element(data: bytes, pos: int, depth: int = 0) -> Element:
+Seen = dict  # position → Element: one walk of a message reads each element once, however deep
+
+
+def read_element(data: bytes, pos: int, depth: int = 0, seen: Seen | None = None) -> Element:
+    """The element at `pos`. Pass the same `seen` to every call of one walk: an indefinite length
+    is found by reading all children, and without it each level would read its subtree again."""
+    if seen is not None and pos in seen:
+        return seen[pos]
+    element = _read_element(data, pos, depth, seen)
+    if seen is not None:
+        seen[pos] = element
+    return element
+
+
+def _read_element(data: bytes, pos: int, depth: int, seen: Seen | None) -> Element:
     if depth > MAX_DEPTH:
         raise BerError("nesting too deep")
     start = pos
@@ -60,7 +74,7 @@ def read_element(data: bytes, pos: int, depth: int = 0) -> Element:
         while True:
             if data[child : child + 2] == b"\x00\x00":
                 return Element(tag_class, constructed, tag, start, length_start, pos, child, child + 2, True)
-            child = read_element(data, child, depth + 1).end
+            child = read_element(data, child, depth + 1, seen).end
     if length_byte & 0x80:
         count = length_byte & 0x7F
         if count > 4 or pos + count > len(data):
@@ -74,10 +88,10 @@ def read_element(data: bytes, pos: int, depth: int = 0) -> Element:
     return Element(tag_class, constructed, tag, start, length_start, pos, pos + length, pos + length, False)
 
 
-def children(data: bytes, parent: Element, depth: int = 0) -> list[Element]:
+def children(data: bytes, parent: Element, depth: int = 0, seen: Seen | None = None) -> list[Element]:
     out, pos = [], parent.content_start
     while pos < parent.content_end:
-        child = read_element(data, pos, depth + 1)
+        child = read_element(data, pos, depth + 1, seen)
         out.append(child)
         pos = child.end
     return out
@@ -90,13 +104,14 @@ def encode_length(length: int) -> bytes:
     return bytes([0x80 | len(raw)]) + raw
 
 
-def to_definite(data: bytes, element: Element, depth: int = 0) -> bytes:
+def to_definite(data: bytes, element: Element, depth: int = 0, seen: Seen | None = None) -> bytes:
     """Re-encode an element with definite lengths throughout (DER's length rule)."""
     if depth > MAX_DEPTH:
         raise BerError("nesting too deep")
+    seen = {} if seen is None else seen
     identifier = data[element.start : element.length_start]
     if element.constructed:
-        content = b"".join(to_definite(data, child, depth + 1) for child in children(data, element, depth))
+        content = b"".join(to_definite(data, child, depth + 1, seen) for child in children(data, element, depth, seen))
     else:
         content = data[element.content_start : element.content_end]
     return identifier + encode_length(len(content)) + content

@@ -71,9 +71,15 @@ def bulk_csv(devices: list[DeviceRegistration]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _items(data: dict, key: str) -> list[dict]:
+    """The mappings of a list the tenant reports; anything else in it (or instead of it) is ignored."""
+    value = data.get(key)
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _chunk_results(chunk: list[DeviceRegistration], data: dict) -> list[DeviceResult]:
-    failed = {item.get("deviceId"): item.get("failureReason") or "failed" for item in data.get("failedCreationList") or []}
-    updated = {item.get("deviceId") for item in data.get("credentialUpdatedList") or []}
+    failed = {str(item.get("deviceId")): str(item.get("failureReason") or "failed") for item in _items(data, "failedCreationList")}
+    updated = {str(item.get("deviceId")) for item in _items(data, "credentialUpdatedList")}
     results = []
     for device in chunk:
         if device.device_id in failed:
