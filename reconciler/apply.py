@@ -25,14 +25,14 @@ from reconciler.apply_result import ActionResult, ApplyOutcome
 from reconciler.atomic_files import create_atomic, failures_named, remove_file, rename_atomic, write_atomic
 from reconciler.backends import Backends
 from reconciler.backup import back_up, set_aside
-from reconciler.candidate_check import candidate_problem
+from reconciler.candidate_check import already_due, better_than, candidate_problem, short_lifetime_warning
 from reconciler.csr import build_csr
 from reconciler.errors import Blocked, ReconcileError, TenantRefused, file_failure
 from reconciler.keygen import generate_private_key, private_key_pem
 from reconciler.layout import staged
 from reconciler.observation import Ownership
 from reconciler.limits import MAX_PEM_BYTES
-from reconciler.observe import declared_dirs, inside
+from reconciler.observe import declared_dirs, inside, observe_cert
 from reconciler.plan_model import Action, Kind, Plan
 from reconciler.safe_read import read_regular
 from reconciler.secret_source import one_time_password_source
@@ -65,6 +65,9 @@ class Applier:
         self._authority = None
         self.csr_der: bytes | None = None
         self.backup_folder: Path | None = None
+        self.warnings: list[str] = []
+        self.tenant_shortfall: str | None = None
+        self.asked = "staged"  # how the certificate being verified came: enroll, reenroll, or staged earlier
         self.promoted_with_key: bool | None = None  # None: nothing promoted in this run
 
     # --- helpers ------------------------------------------------------------------------------
@@ -133,33 +136,52 @@ class Applier:
     def enroll(self, action: Action) -> str:
         password = one_time_password_source(self.spec).read(self.environ)
         csr = self._csr()
+        self.asked = "enroll"
         with self._answer_store(action.target) as store:  # a place for the answer before the password is spent
             self.authority.enroll(csr, password, store.keep)
         return self._staged_summary(action.target)
 
     def reenroll(self, action: Action) -> str:
         csr = self._csr()
+        self.asked = "reenroll"
         with self._answer_store(action.target) as store:
             self.authority.reenroll(csr, store.keep)
         return self._staged_summary(action.target)
 
-    def _problem_of(self, action: Action) -> str | None:
-        """Why the staged answer must not go live: unreadable, another key or CN, the clock, the chain."""
+    def _live_certificate(self, now: datetime):
+        """The live certificate when it serves this device now (for the short-certificate rule)."""
+        info = observe_cert(self.spec.paths.cert).info
+        try:
+            key_id = public_key_id(self._read_key(self.spec.paths.key).public_key())
+        except ReconcileError:
+            return None
+        usable = info is not None and info.public_key_id == key_id and info.subject_cn == self.spec.device_id
+        return info if usable and info.not_before <= now < info.not_after else None
+
+    def _problem_of(self, action: Action, now: datetime) -> tuple[str | None, object]:
+        """Why the staged answer must not go live (unreadable, another key or CN, the clock, the
+        chain), or None; and its facts."""
         try:
             issued = load_certificates(read_file(action.target, "staged certificate"))
             info = certificate_info(issued[0])
         except ValueError as err:
-            return f"the answer holds no usable certificate: {err}"
+            return f"the answer holds no usable certificate: {err}", None
         key_id = public_key_id(self._read_key(action.key).public_key())
-        return candidate_problem(
-            info, key_id, self.spec.device_id, self.clock(), self.spec.validity.renew_before
-        ) or self.authority.check_chain(issued)
+        nothing_better = not better_than(self._live_certificate(now), info, now)
+        renew_before = self.spec.validity.renew_before
+        problem = candidate_problem(info, key_id, self.spec.device_id, now, renew_before, nothing_better)
+        return problem or self.authority.check_chain(issued), info
 
     def verify_candidate(self, action: Action) -> str:
-        problem = self._problem_of(action)
+        now = self.clock()
+        problem, info = self._problem_of(action, now)
         if problem:
-            kept = set_aside(action.target, self.spec.paths.backup_dir, self.clock())  # evidence, not garbage
+            kept = set_aside(action.target, self.spec.paths.backup_dir, now)  # evidence, not garbage
             raise TenantRefused(f"rejected the issued certificate: {problem} (kept as {kept})")
+        if already_due(info, now, self.spec.validity.renew_before):
+            self.warnings.append(short_lifetime_warning(info, self.spec.validity.renew_before))
+            self.tenant_shortfall = f"{self.asked}:short-certificate"
+            return "matches the key, CN, clock and tenant CA; already due for renewal, stored as the best there is"
         return "matches the key, CN, clock and tenant CA"
 
     def stage(self, action: Action) -> str:
@@ -278,7 +300,7 @@ class Applier:
         self.progress(result)
 
     def run(self, plan: Plan) -> ApplyOutcome:
-        outcome = ApplyOutcome()
+        outcome = ApplyOutcome(warnings=self.warnings)
         for action in plan.actions:
             handler = getattr(self, action.kind.value)
             try:
@@ -296,8 +318,10 @@ class Applier:
                         self._roll_back(outcome)
                     except ReconcileError as err:
                         outcome.results.append(ActionResult(action, "failed", f"rollback failed: {err}"))
+                outcome.tenant_shortfall = self.tenant_shortfall
                 return outcome
             result = ActionResult(action, "done", detail)
             outcome.results.append(result)
             self.progress(result)
+        outcome.tenant_shortfall = self.tenant_shortfall
         return outcome

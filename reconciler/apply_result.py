@@ -19,3 +19,5 @@ class ActionResult:
 class ApplyOutcome:
     results: list[ActionResult] = field(default_factory=list)
     error: ReconcileError | None = None
+    warnings: list[str] = field(default_factory=list)
+    tenant_shortfall: str | None = None  # the tenant's certificate was already due: a failure for the backoff

@@ -22,6 +22,7 @@ exit codes:
   6  the tenant refused for good (bad CSR, feature off, unusable answer, TLS failure)
   7  the registration did not appear within enrollment.max_wait
   8  the tenant, the local MQTT broker or the auth proxy could not be reached
+  9  backing off: the tenant failed earlier runs; no request before the time shown (--force)
   130 interrupted; nothing half-written"""
 
 MAIN_HELP = """\
@@ -76,6 +77,10 @@ def _apply_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="print the plan; change nothing on disk, send nothing")
     parser.add_argument(
         "--detailed-exitcode", action="store_true", help="exit 2 when changes were applied (or are pending with --dry-run)"
+    )
+    parser.add_argument(
+        "--force", action="store_true",
+        help="ask the tenant now even while backing off after earlier failures (tenant.backoff)",
     )
     parser.add_argument(
         "--lock-timeout", type=float, default=60.0, metavar="SECONDS",
@@ -175,7 +180,7 @@ def _load_spec(args, required: bool = True):
     return resolve(desired, config, path.parent.absolute())
 
 
-_LEVELS = {"failed": "error", "blocked": "warning", "rolled-back": "warning", "interrupted": "warning"}
+_LEVELS = {"failed": "error", "blocked": "warning", "rolled-back": "warning", "interrupted": "warning", "backoff": "warning"}
 
 
 def _emit(report, output: str) -> int:
@@ -188,6 +193,10 @@ def _emit(report, output: str) -> int:
         text = f"reconcile: error: {report.failed.message}"
     elif output == "text" and report.plan.blockers:  # a blocked run ends like a failed one: stderr says why
         text = "\n".join(f"reconcile: blocked [{b.reason.value}]: {b.message}" for b in report.plan.blockers)
+    elif output == "text" and report.backoff is not None:
+        text = f"reconcile: {report.backoff_message}"
+    for warning in report.warnings:  # in the text report already; log shippers get them as events
+        logs.emit(None, level="warning", event="warning", message=warning)
     reason = report.plan.blockers[0].reason.value if report.plan.blockers else None
     logs.emit(text, level=_LEVELS.get(report.status, "info"), event="result", message=summary(report),
               status=report.status, reason=reason, exit_code=code)
@@ -229,7 +238,9 @@ def run_reconcile(args) -> int:
         logs.set_device(spec.device_id)
         if args.lock_timeout < 0:
             raise BadInput("--lock-timeout must not be negative")
-        report = reconcile(spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=_progress(args.output))
+        report = reconcile(
+            spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=_progress(args.output), force=args.force
+        )
         report.detailed_exitcode = args.detailed_exitcode
         code = _emit(report, args.output)
         return code

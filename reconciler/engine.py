@@ -30,6 +30,31 @@ def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run
     return Report(spec.device_id, dry_run, plan(spec, observation, now), facts), observation
 
 
+def _asks_the_tenant(report: Report) -> bool:
+    from reconciler.plan_model import Kind
+
+    return any(action.kind in (Kind.ENROLL, Kind.REENROLL) for action in report.plan.actions)
+
+
+def _backoff_policy(spec: DesiredState):
+    from reconciler.backoff import delay, desired_state_digest
+    from reconciler.run_history import BackoffPolicy
+
+    first, cap = spec.tenant.backoff.first, spec.tenant.backoff.max
+    return BackoffPolicy(lambda failures: delay(failures, first, cap), desired_state_digest(spec))
+
+
+def _hold_back(report: Report, spec: DesiredState, now: datetime) -> None:
+    """Mark the report as backing off when its plan would ask a tenant that failed earlier runs."""
+    if not _asks_the_tenant(report) or report.plan.blockers:
+        return
+    from reconciler.backoff import desired_state_digest, in_force
+    from reconciler.layout import state_file
+    from reconciler.run_history import read_history
+
+    report.backoff = in_force(read_history(state_file(spec.paths.cert)), desired_state_digest(spec), now)
+
+
 def reconcile(
     spec: DesiredState,
     *,
@@ -39,15 +64,22 @@ def reconcile(
     clock: Callable[[], datetime] = utc_now,
     progress: Callable = lambda result: None,
     environ: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> Report:
     """Bring the device to `spec` (which must be resolved) and report what was found and done.
     A real run (not a dry run) is recorded in the run history; the report carries it (`.history`).
 
     `environ` is where `enrollment.one_time_password_env` is looked up (default: os.environ); the
     Ansible module passes a password held in memory this way, never through the process environment.
+
+    A plan that would ask the tenant while the run history's backoff holds is not applied (status
+    `backoff`, exit 9) unless `force`; the history records how the tenant did (backoff.py).
     """
     if dry_run:
-        return _observe_and_plan(spec, clock, dry_run=True, environ=environ)[0]
+        report = _observe_and_plan(spec, clock, dry_run=True, environ=environ)[0]
+        if not force:
+            _hold_back(report, spec, clock())
+        return report
 
     from reconciler.layout import lock_file, state_file
     from reconciler.lock import exclusive_lock
@@ -63,15 +95,17 @@ def reconcile(
                     f"cannot change anything here ({lock.unwritable}), but the device needs it: {report.plan.message}"
                 )
             return report
-        with recording(state_file(spec.paths.cert), spec.device_id, clock) as run:
+        with recording(state_file(spec.paths.cert), spec.device_id, clock, lambda: _backoff_policy(spec)) as run:
             from reconciler.leftovers import sweep
 
             swept = sweep(spec, clock())  # under the lock, what a killed run left is known to be stale
             report, observation = _observe_and_plan(spec, clock, dry_run=False, environ=environ)
             report.notes.extend(swept)
             run.report = report  # the run history records how it ends, however it ends
+            if not force:
+                _hold_back(report, spec, clock())
             the_plan = report.plan
-            if the_plan.actions and not the_plan.blockers:
+            if the_plan.actions and not the_plan.blockers and report.backoff is None:
                 from reconciler.apply import Applier  # heavy; a converged device never needs it
 
                 if backends is None:

@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     TENANT_REFUSED = 6  # the tenant refused for good (bad CSR, feature off, bad answer, TLS failure)
     TIMED_OUT = 7  # the registration did not appear within enrollment.max_wait
     UNREACHABLE = 8  # the tenant, the local broker or proxy could not be reached (within max_wait)
+    BACKING_OFF = 9  # the tenant failed earlier runs: no request before the backoff ends (--force)
     INTERRUPTED = 130  # Ctrl-C / SIGTERM; nothing half-written
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Callable, NamedTuple
 
-from reconciler.candidate_check import candidate_problem
+from reconciler.candidate_check import better_than, candidate_problem
 from reconciler.layout import staged
 from reconciler.observation import Observation
 from reconciler.plan_model import Action, Blocker, Kind, Plan, Reason
@@ -53,11 +53,13 @@ def _candidate_key(i: Input):
     if candidate.chain_problem:
         return None, candidate.chain_problem
     problem = None
+    live = i.obs.cert.info if _live_pair_healthy(i) else None
+    nothing_better = not better_than(live, candidate.info, i.now)
     for key_facts, key_path in ((i.obs.key, i.spec.paths.key), (i.obs.staged_key, staged(i.spec.paths.key))):
         if not key_facts.usable or (key_path != i.spec.paths.key and key_facts.file.outside):
             continue  # a staged key reached from outside never becomes the device's key
         problem = candidate_problem(
-            candidate.info, key_facts.public_key_id, i.spec.device_id, i.now, i.spec.validity.renew_before
+            candidate.info, key_facts.public_key_id, i.spec.device_id, i.now, i.spec.validity.renew_before, nothing_better
         )
         if problem is None:
             return key_path, None

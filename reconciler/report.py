@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from reconciler.errors import ExitCode, ReconcileError
 from reconciler.plan_model import Action, Kind, Plan
+from reconciler.timestamps import format_time
 
 if TYPE_CHECKING:  # a converged device never applies anything: keep these off its import path
     from reconciler.apply_result import ActionResult, ApplyOutcome
+    from reconciler.backoff import Waiting
     from reconciler.run_history import RunHistory
 
 REPORT_FORMAT = 1
@@ -27,6 +29,26 @@ class Report:
     detailed_exitcode: bool = False
     notes: list[str] = field(default_factory=list)
     history: RunHistory | None = None  # the run history once this run was recorded (not on a dry run)
+    backoff: Waiting | None = None  # the plan needs the tenant, which failed earlier runs: not asked now
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.outcome.warnings) if self.outcome else []
+
+    @property
+    def tenant_shortfall(self) -> str | None:
+        """Why a successful run still counts as the tenant failing us (a certificate already due)."""
+        return self.outcome.tenant_shortfall if self.outcome else None
+
+    @property
+    def backoff_message(self) -> str | None:
+        if self.backoff is None:
+            return None
+        failed = f"{self.backoff.failures} run{'s' if self.backoff.failures != 1 else ''}"
+        return (
+            f"{self.device_id}: backing off after the tenant failed {failed} in a row ({self.backoff.reason}); "
+            f"no request before {self.backoff.until:%Y-%m-%d %H:%M:%S}Z (--force asks now): {self.plan.message}"
+        )
 
     @property
     def failed(self) -> ReconcileError | None:
@@ -42,6 +64,8 @@ class Report:
             return "failed"
         if self.plan.blockers:
             return "blocked"
+        if self.backoff is not None:
+            return "backoff"
         if self.dry_run:
             return "pending" if self.plan.actions else "converged"
         return "changed" if self.changed else "converged"
@@ -51,6 +75,8 @@ class Report:
             return int(self.failed.exit_code)
         if self.plan.blockers:
             return int(ExitCode.BLOCKED)
+        if self.backoff is not None:
+            return int(ExitCode.BACKING_OFF)
         pending = self.plan.actions if self.dry_run else self.changed
         return int(ExitCode.CHANGED if pending and self.detailed_exitcode else ExitCode.OK)
 
@@ -88,6 +114,10 @@ def report_dict(report: Report) -> dict:
         "after": report.after,
         "error": None if failed is None else _error_dict(failed),
         "notes": list(report.notes),
+        "warnings": list(report.warnings),
+        "backoff": None if report.backoff is None else {
+            "until": format_time(report.backoff.until), "failures": report.backoff.failures, "reason": report.backoff.reason,
+        },
     }
 
 
@@ -110,7 +140,7 @@ def render_json(report: Report) -> str:
 
 
 def render_text(report: Report) -> str:
-    lines = [f"note: {note}" for note in report.notes]
+    lines = [f"note: {note}" for note in report.notes] + [f"warning: {warning}" for warning in report.warnings]
     if report.dry_run:
         if report.plan.actions:
             lines.append(f"Plan for {report.device_id} ({len(report.plan.actions)} actions, dry run: nothing changed):")
@@ -130,6 +160,8 @@ def summary(report: Report) -> str:
         return report.failed.message
     if report.plan.blockers:
         return report.plan.blockers[0].message
+    if report.backoff is not None:
+        return report.backoff_message
     if report.status == "pending":
         return report.plan.message
     if report.status == "converged":

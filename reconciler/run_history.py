@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -25,7 +25,8 @@ MAX_BYTES = 64 * 1024
 MAX_MESSAGE = 1000  # characters of a failure message kept: the file stays small whatever the tenant said
 FILE_MODE = 0o644  # nothing secret in it: operators and exporters may read it
 SUCCESS = ("converged", "changed")
-STATUSES = (*SUCCESS, "blocked", "failed", "interrupted")
+ASKING_ACTIONS = ("enroll", "reenroll")  # a failed run with one of these counts for the backoff
+STATUSES = (*SUCCESS, "blocked", "failed", "interrupted", "backoff")
 
 
 class LastRun(NamedTuple):
@@ -48,6 +49,9 @@ class RunHistory(NamedTuple):
     consecutive_failures: int = 0
     last_failure: LastFailure | None = None
     backoff_until: datetime | None = None  # the next allowed tenant request; None: no backoff
+    tenant_failures: int = 0  # runs in a row in which the tenant failed us (backoff.py)
+    backoff_reason: str | None = None  # what failed last: `enroll:unreachable`, `reenroll:short-certificate`
+    backoff_digest: str | None = None  # the desired state the backoff was set under; another one ends it
 
 
 class RunOutcome(NamedTuple):
@@ -57,6 +61,14 @@ class RunOutcome(NamedTuple):
     exit_code: int
     reason: str | None = None  # for blocked and failed runs
     message: str | None = None
+    tenant_failed: str | None = None  # the tenant failed us (a request failed, or its certificate was already due): why
+
+
+class BackoffPolicy(NamedTuple):
+    """What a tenant failure costs: `pause(failures)` and the desired state it is counted under."""
+
+    pause: Callable[[int], timedelta]
+    digest: str
 
 
 # --- outcomes -------------------------------------------------------------------------------------
@@ -73,14 +85,21 @@ def outcome_of_report(report) -> RunOutcome:
     """The outcome of a run that got as far as a report (reconciler.report.Report)."""
     error = report.failed
     if error is not None:
-        failed = [r.action.kind.value for r in (report.outcome.results if report.outcome else []) if r.status == "failed"]
+        results = report.outcome.results if report.outcome else []
+        failed = [r.action.kind.value for r in results if r.status == "failed"]
         code = int(error.exit_code)
         where = failed[0] if failed else "run"
-        return RunOutcome("failed", code, f"{where}:{_code_name(code)}", error.message)
+        reason = f"{where}:{_code_name(code)}"
+        # a run that asked the tenant and failed (even after it answered: a rolled-back swap) must not ask again at once
+        asked = any(r.action.kind.value in ASKING_ACTIONS for r in results)
+        tenant_failed = reason if asked else report.tenant_shortfall
+        return RunOutcome("failed", code, reason, error.message, tenant_failed)
     if report.plan.blockers:
         blocker = report.plan.blockers[0]
         return RunOutcome("blocked", int(ExitCode.BLOCKED), f"blocked:{blocker.reason.value}", blocker.message)
-    return RunOutcome(report.status, int(ExitCode.OK))
+    if report.backoff is not None:
+        return RunOutcome("backoff", int(ExitCode.BACKING_OFF))
+    return RunOutcome(report.status, int(ExitCode.OK), tenant_failed=report.tenant_shortfall)
 
 
 def outcome_of_exception(err: BaseException) -> RunOutcome:
@@ -94,19 +113,39 @@ def outcome_of_exception(err: BaseException) -> RunOutcome:
     return RunOutcome("failed", int(ExitCode.ERROR), "run:internal", f"internal error: {type(err).__name__}")
 
 
-def after_run(previous: RunHistory | None, device_id: str, outcome: RunOutcome, now: datetime) -> RunHistory:
+PolicyFactory = Callable[[], BackoffPolicy]  # made only when a tenant failure is recorded: no-op runs skip it
+
+
+def _backed_off(history: RunHistory, outcome: RunOutcome, now: datetime, make_policy: PolicyFactory | None) -> RunHistory:
+    """The backoff after this run: longer when the tenant failed us, gone after a success without."""
+    if outcome.tenant_failed and make_policy is not None:
+        policy = make_policy()
+        failures = (history.tenant_failures if history.backoff_digest == policy.digest else 0) + 1
+        until = (now + policy.pause(failures)).replace(microsecond=0)
+        return history._replace(
+            tenant_failures=failures, backoff_until=until, backoff_reason=outcome.tenant_failed, backoff_digest=policy.digest
+        )
+    if outcome.status in SUCCESS:
+        return history._replace(tenant_failures=0, backoff_until=None, backoff_reason=None, backoff_digest=None)
+    return history  # blocked, failed without asking the tenant, backing off, interrupted: as it was
+
+
+def after_run(
+    previous: RunHistory | None, device_id: str, outcome: RunOutcome, now: datetime, policy: PolicyFactory | None = None
+) -> RunHistory:
     """The history once a run with `outcome` has ended at `now` (pure).
 
-    A success resets the failure count and the backoff; a blocked or failed run counts one more
-    failure; an interrupted run changes nothing but the last run. A history of another device id
-    is not carried over.
+    A success resets the failure count; a blocked or failed run counts one more failure; an
+    interrupted or backing-off run changes nothing but the last run. The backoff grows when the
+    tenant failed us and ends with a success that did not (backoff.py). A history of another
+    device id is not carried over.
     """
     now = now.replace(microsecond=0)  # the file keeps whole seconds: what is returned is what is read back
     base = previous if previous is not None and previous.device_id == device_id else RunHistory(device_id)
-    ran = base._replace(last_run=LastRun(now, outcome.status, outcome.exit_code))
+    ran = _backed_off(base._replace(last_run=LastRun(now, outcome.status, outcome.exit_code)), outcome, now, policy)
     if outcome.status in SUCCESS:
-        return ran._replace(last_success=now, consecutive_failures=0, backoff_until=None)
-    if outcome.status == "interrupted":
+        return ran._replace(last_success=now, consecutive_failures=0)
+    if outcome.status in ("interrupted", "backoff"):
         return ran
     failure = LastFailure(now, outcome.reason or "run", outcome.exit_code, (outcome.message or "")[:MAX_MESSAGE])
     return ran._replace(consecutive_failures=base.consecutive_failures + 1, last_failure=failure)
@@ -135,6 +174,9 @@ def history_dict(history: RunHistory) -> dict:
             "message": failure.message,
         },
         "backoff_until": _time_or_none(history.backoff_until),
+        "tenant_failures": history.tenant_failures,
+        "backoff_reason": history.backoff_reason,
+        "backoff_digest": history.backoff_digest,
     }
 
 
@@ -166,6 +208,16 @@ def _exit_code(data: dict) -> int:
     return code
 
 
+def _count(data: dict, name: str) -> int:
+    """A non-negative count; absent (a history written before the field existed) is 0."""
+    if name not in data:
+        return 0
+    value = _field(data, name, int)
+    if value < 0:
+        raise ValueError(f"{name}: negative")
+    return value
+
+
 def parse_history(data: bytes) -> RunHistory:
     """A history from the file's bytes; ValueError naming the first field that is wrong.
     Unknown keys are ignored, so that later versions can add fields."""
@@ -187,9 +239,7 @@ def parse_history(data: bytes) -> RunHistory:
     if failure is not None:
         failure = LastFailure(_when(failure, "time"), _field(failure, "reason", str), _exit_code(failure),
                               _field(failure, "message", str))
-    failures = _field(document, "consecutive_failures", int)
-    if failures < 0:
-        raise ValueError("consecutive_failures: negative")
+    failures = _count(document, "consecutive_failures")
     return RunHistory(
         device_id=_field(document, "device_id", str),
         last_run=last_run,
@@ -197,6 +247,9 @@ def parse_history(data: bytes) -> RunHistory:
         consecutive_failures=failures,
         last_failure=failure,
         backoff_until=_when(document, "backoff_until", optional=True),
+        tenant_failures=_count(document, "tenant_failures"),
+        backoff_reason=_field(document, "backoff_reason", str, optional=True),
+        backoff_digest=_field(document, "backoff_digest", str, optional=True),
     )
 
 
@@ -228,10 +281,11 @@ def write_history(path: Path, history: RunHistory) -> None:
 
 
 def record_run(
-    path: Path, device_id: str, outcome: RunOutcome, now: datetime, warn: Callable[[str], None] = _warn_on_stderr
+    path: Path, device_id: str, outcome: RunOutcome, now: datetime, warn: Callable[[str], None] = _warn_on_stderr,
+    policy: PolicyFactory | None = None,
 ) -> RunHistory:
     """Read, advance and write the history; a history that cannot be written never fails the run."""
-    history = after_run(read_history(path, warn), device_id, outcome, now)
+    history = after_run(read_history(path, warn), device_id, outcome, now, policy)
     try:
         write_history(path, history)
     except ReconcileError as err:  # atomic_files names the path and the reason
@@ -244,15 +298,15 @@ class _Run:
 
 
 @contextmanager
-def recording(path: Path, device_id: str, clock: Callable[[], datetime]):
+def recording(path: Path, device_id: str, clock: Callable[[], datetime], policy: PolicyFactory | None = None):
     """Record the run inside this block when it ends, however it ends (call it under the lock).
     The caller sets `.report` on what it yields; the report then gets `.history`."""
     run = _Run()
     try:
         yield run
     except BaseException as err:
-        record_run(path, device_id, outcome_of_exception(err), clock())
+        record_run(path, device_id, outcome_of_exception(err), clock(), policy=policy)
         raise
     if run.report is None:
         return
-    run.report.history = record_run(path, device_id, outcome_of_report(run.report), clock())
+    run.report.history = record_run(path, device_id, outcome_of_report(run.report), clock(), policy=policy)

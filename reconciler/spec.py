@@ -26,6 +26,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Backoff(Strict):
+    first: PositiveDuration = Field("1h", validate_default=True, description="Pause after the first failed run.")
+    max: PositiveDuration = Field("24h", validate_default=True, description="Longest pause; each failure doubles it up to this.")
+
+    @model_validator(mode="after")
+    def _first_within_max(self):
+        if self.first > self.max:
+            raise ValueError("backoff: first must not be longer than max")
+        return self
+
+
 class Tenant(Strict):
     url: str | None = Field(None, description="Tenant HTTPS address (c8y.http); default from tedge.toml.")
     mqtt: str | None = Field(None, description="Tenant MQTT endpoint host[:port] (c8y.mqtt); default <url host>:8883.")
@@ -36,6 +47,11 @@ class Tenant(Strict):
         "when unset it is asked for at /.well-known/est/cacerts, and the check is skipped if the tenant has none.",
     )
     timeout: PositiveDuration = Field("30s", validate_default=True, description="Timeout of each HTTPS request.")
+    backoff: Backoff = Field(
+        Backoff(),
+        description="After a run in which the tenant failed (enrollment or renewal), ask it nothing until "
+        "this pause is over: first, doubling per failed run, up to max.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -65,6 +81,11 @@ class Enrollment(Strict):
     )
     retry_every: PositiveDuration = Field("30s", validate_default=True, description="Pause between enrollment attempts.")
     max_wait: Duration = Field("10m", validate_default=True, description="Give up after this long; 0 = one attempt.")
+    max_attempts: int = Field(
+        5, ge=1, le=1000,
+        description="Requests to the tenant per run at most (enrollment and renewal); then the run fails and "
+        "tenant.backoff decides when the next run may ask.",
+    )
 
 
 class Validity(Strict):

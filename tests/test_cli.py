@@ -97,7 +97,7 @@ def test_json_report_has_before_and_after_facts_and_no_secret(device_dir):
     (device_dir / "otp").write_text("s3cret-one-time-pass\n")
     result = run("-f", str(state), "--config-dir", str(device_dir), "--output", "json")
     report = json.loads(result.stdout)
-    assert set(report) == {"format", "device_id", "dry_run", "status", "changed", "reasons", "message", "actions", "notes",
+    assert set(report) == {"format", "device_id", "dry_run", "status", "changed", "reasons", "message", "actions", "notes", "warnings", "backoff",
                            "blockers", "before", "after", "error"}
     assert report["before"]["key"]["mode"] == "0640" and report["after"]["key"]["mode"] == "0600"
     assert report["after"]["certificate"]["subject_cn"] == "gw-0001"

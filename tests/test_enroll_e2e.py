@@ -222,14 +222,19 @@ def test_unknown_host_persisting_past_max_wait_ends_with_exit_8(tmp_path, tenant
     assert "cannot reach tenant.does-not-exist.invalid" in result.stderr
 
 
-def test_a_certificate_already_due_for_renewal_is_rejected(tmp_path, tenant):
+def test_a_first_certificate_already_due_is_stored_with_a_warning_and_the_next_request_waits(tmp_path, tenant):
     tenant.register("gw-0001", OTP)
     tenant.set_lifetime(timedelta(minutes=10))
     device = make_device(tmp_path, tenant, validity={"renew_before": "99%"})
     result = device.run()
-    assert result.returncode == 6
-    assert "it is already due for renewal" in result.stderr
-    assert not device.cert.exists() and not device.candidate.exists()
+    assert result.returncode == 0, result.stderr  # the spent password bought it: nothing better exists
+    assert "warning: the tenant issued a certificate valid for 10m" in result.stdout
+    assert "renew_before 99%" in result.stdout and device.cert.exists()
+    history = json.loads((device.cert.parent / ".reconcile-state.json").read_text())
+    assert history["tenant_failures"] == 1 and history["backoff_reason"] == "enroll:short-certificate"
+    again = device.run()  # due for renewal at once, but the backoff holds the request back
+    assert again.returncode == 9 and "backing off" in again.stderr
+    assert len(tenant.requests_to("simpleenroll")) == 1 and tenant.requests_to("simplereenroll") == []
 
 
 def test_https_proxy_from_the_environment_is_used_and_no_proxy_is_honoured(tmp_path, tenant):
@@ -238,7 +243,7 @@ def test_https_proxy_from_the_environment_is_used_and_no_proxy_is_honoured(tmp_p
     through_dead_proxy = device.run(env={"HTTPS_PROXY": "http://127.0.0.1:9"})
     assert through_dead_proxy.returncode == 8, through_dead_proxy.stderr
     assert not tenant.requests
-    bypassing = device.run(env={"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"})
+    bypassing = device.run("--force", env={"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"})
     assert bypassing.returncode == 0, bypassing.stderr
 
 

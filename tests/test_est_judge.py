@@ -102,8 +102,8 @@ class Quiet(Progress):
         super().__init__("test", io.StringIO())
 
 
-def _pace(fake, retry_every=30.0, max_wait=600.0, rnd=0.5):
-    return Pace(retry_every, max_wait, clock=fake.clock, sleep=fake.sleep, random=lambda: rnd)
+def _pace(fake, retry_every=30.0, max_wait=600.0, rnd=0.5, max_attempts=1000):
+    return Pace(retry_every, max_wait, max_attempts, clock=fake.clock, sleep=fake.sleep, random=lambda: rnd)
 
 
 def _answers(*verdicts):
@@ -198,3 +198,16 @@ def test_progress_on_a_terminal_is_one_live_line_cleared_at_the_end():
     assert screen.text.count("\r\033[K") == 3  # two redraws, one clear
     assert "attempt 2, 10s elapsed" in screen.text
     assert screen.text.endswith("\r\033[K")
+
+
+def test_a_run_stops_after_max_attempts_requests_whatever_time_is_left():
+    fake = FakeTime()
+    with pytest.raises(TimedOut, match="5 attempts .* \\(max_attempts\\)"):
+        keep_trying(_answers(*[judge(_json(404), enrolling=True)] * 9), _pace(fake, max_attempts=5), Quiet())
+    assert len(fake.sleeps) == 4  # five requests, four pauses between them
+
+
+def test_a_failing_tenant_gets_max_attempts_requests_then_the_run_ends_unreachable():
+    fake = FakeTime()
+    with pytest.raises(Unreachable, match="gave up after 5 attempts"):
+        keep_trying(_answers(*[judge(_json(503), enrolling=True)] * 9), _pace(fake, max_attempts=5), Quiet())

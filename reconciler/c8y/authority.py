@@ -28,7 +28,8 @@ class TenantAuthority:
         self.spec = spec
         self.session = new_session(spec.tenant.ca_bundle)
         self.timeout = spec.tenant.timeout.total_seconds()
-        self.pace = pace or Pace(spec.enrollment.retry_every.total_seconds(), spec.enrollment.max_wait.total_seconds())
+        enrollment = spec.enrollment
+        self.pace = pace or Pace(enrollment.retry_every.total_seconds(), enrollment.max_wait.total_seconds(), enrollment.max_attempts)
         self.progress_stream = progress_stream  # None: stderr
         self._ca: list[x509.Certificate] | None = None
 

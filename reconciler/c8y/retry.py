@@ -23,6 +23,7 @@ class Pace:
 
     retry_every: float
     max_wait: float
+    max_attempts: int = 5  # requests per run: the persisted backoff (backoff.py) paces the runs themselves
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     random: Callable[[], float] = random.random
@@ -57,12 +58,13 @@ def keep_trying(attempt: Callable[[], Verdict], pace: Pace, progress: Progress):
         elapsed = pace.clock() - start
         pace.attempts.append((elapsed, verdict.retry))
         remaining = pace.max_wait - elapsed
-        if remaining <= 0:
+        if remaining <= 0 or number >= pace.max_attempts:
             progress.done()
-            waited = format_duration(timedelta(seconds=round(pace.max_wait)))
+            waited = format_duration(timedelta(seconds=round(elapsed)))
+            limit = "max_wait" if remaining <= 0 else "max_attempts"
             if verdict.transient:
-                raise Unreachable(f"{what}: gave up after {number} attempts in {waited}: {verdict.retry}")
-            raise TimedOut(f"{what}: no certificate after {number} attempts in {waited} (max_wait): {verdict.retry}")
+                raise Unreachable(f"{what}: gave up after {number} attempts in {waited} ({limit}): {verdict.retry}")
+            raise TimedOut(f"{what}: no certificate after {number} attempts in {waited} ({limit}): {verdict.retry}")
         delay = max(0.0, min(pace.delay(verdict, failures), remaining))
         progress.waiting(number, elapsed, verdict.retry, delay)
         pace.sleep(delay)

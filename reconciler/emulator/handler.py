@@ -8,7 +8,7 @@ import json
 import os
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
@@ -211,7 +211,7 @@ class TenantHandler(BaseHTTPRequestHandler):
         public_key, subject, ca = csr.public_key(), csr.subject, self.tenant.ca
         lifetime = self.tenant.lifetime
         # backdated a little against clock skew, never so much that a short-lived certificate arrives expired
-        not_before = datetime.now(timezone.utc) - min(timedelta(minutes=1), lifetime / 20)
+        not_before = self.tenant.clock() - min(timedelta(minutes=1), lifetime / 20)
         kind = fault.kind if fault else None
         if kind == "wrong-key":
             public_key = ec.generate_private_key(ec.SECP256R1()).public_key()

@@ -15,7 +15,7 @@ import ssl
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -72,6 +72,7 @@ class TenantEmulator:
         self.admin_password = secrets.token_urlsafe(18)
         self.jwt_secret = os.urandom(32)
         self.lifetime = timedelta(days=365)
+        self.clock = lambda: datetime.now(timezone.utc)  # dates issued certificates; tests may set a simulated one
         self.feature_active = True
         self.refuse_tokens = False
         self.success_status = 200

@@ -73,13 +73,19 @@ def test_failed_runs_count_and_leave_out_a_certificate_that_is_not_there(device_
     metrics = device_dir / "tedge-cert.prom"
     state = write_state(device_dir, **UNREACHABLE_TENANT)
     for failures in (1, 2):
-        result = _run(device_dir, metrics, state=state)
+        result = _run(device_dir, metrics, "--force", state=state)  # the second past the backoff
         assert result.returncode == 8, result.stderr
         found = _metrics(metrics)
         assert found["tedge_cert_reconcile_consecutive_failures"]["value"] == failures
     assert found["tedge_cert_reconcile_last_exit_code"]["value"] == 8
     assert found["tedge_cert_reconcile_last_success_timestamp_seconds"]["value"] == 0
     assert not any(name.startswith("tedge_cert_not_") or name == "tedge_cert_info" for name in found)
+    waiting = _run(device_dir, metrics, state=state)
+    assert waiting.returncode == 9, waiting.stderr
+    found = _metrics(metrics)
+    assert found["tedge_cert_reconcile_last_exit_code"]["value"] == 9
+    assert found["tedge_cert_reconcile_consecutive_failures"]["value"] == 2  # waiting is not failing
+    assert found["tedge_cert_reconcile_backoff_until_timestamp_seconds"]["value"] > time.time() + 3600
 
 
 def test_a_locked_run_still_reports_the_certificate_and_its_own_exit_code(device_dir):

@@ -111,15 +111,16 @@ def test_failures_name_the_failing_action_and_a_later_success_resets_them(device
     spec = _spec(device_dir)
     no_tenant = Backends()  # enroll fails: talking to a tenant is not available
     for expected in (1, 2):
-        report = reconcile(spec, dry_run=False, backends=no_tenant, lock_timeout=2)
+        report = reconcile(spec, dry_run=False, backends=no_tenant, lock_timeout=2, force=True)  # past the backoff
         assert report.exit_code() == 1
         recorded = _recorded(spec)
-        assert recorded["consecutive_failures"] == expected
-        assert recorded["last_failure"]["reason"] == "enroll:error"
+        assert recorded["consecutive_failures"] == expected == recorded["tenant_failures"]
+        assert recorded["last_failure"]["reason"] == "enroll:error" == recorded["backoff_reason"]
         assert recorded["last_failure"]["message"] == report.failed.message
-    reconcile(spec, dry_run=False, backends=Backends(authority=LocalAuthority()), lock_timeout=2)
+    reconcile(spec, dry_run=False, backends=Backends(authority=LocalAuthority()), lock_timeout=2, force=True)
     recorded = _recorded(spec)
     assert recorded["consecutive_failures"] == 0 and recorded["last_run"]["status"] == "changed"
+    assert recorded["tenant_failures"] == 0 and recorded["backoff_until"] is None
     assert recorded["last_failure"]["reason"] == "enroll:error"
     assert "one-time-pass" not in state_file(spec.paths.cert).read_text()
 

@@ -37,7 +37,7 @@ def test_failures_show_their_count_reason_and_message_and_a_missing_certificate_
     (device_dir / "otp").write_text("one-time-pass\n")
     state = write_state(device_dir, **UNREACHABLE_TENANT)
     for _ in range(2):
-        failed = run("-f", str(state), "--config-dir", str(device_dir))
+        failed = run("-f", str(state), "--config-dir", str(device_dir), "--force")  # the second past the backoff
         assert failed.returncode == 8
     result = _status(device_dir, "-f", str(state), "--output", "json")
     assert result.returncode == 1
@@ -48,7 +48,7 @@ def test_failures_show_their_count_reason_and_message_and_a_missing_certificate_
     failure = status["last_failure"]
     assert failure["reason"] == "enroll:unreachable" and failure["exit_code"] == 8
     assert failure["message"] in failed.stderr
-    assert status["backoff_until"] is None and status["backing_off"] is False
+    assert status["backoff_until"] is not None and status["backing_off"] is True
     text = _status(device_dir, "-f", str(state))
     assert text.returncode == 1 and "no such certificate" in text.stdout
     assert "failures:     2 in a row" in text.stdout and "enroll:unreachable (exit 8)" in text.stdout

@@ -32,6 +32,8 @@ def _message(report, document):
         return document["error"]["message"]
     if document["blockers"]:
         return " ".join(blocker["message"] for blocker in document["blockers"])
+    if report.backoff is not None:
+        return report.backoff_message
     if document["message"]:
         return document["message"]
     from reconciler.report import render_text
@@ -63,6 +65,7 @@ def certificate_result(report, check_mode, with_diff):
         blockers=document["blockers"],
         certificate=facts,
         message=_message(report, document),
+        backoff=document["backoff"],
         **exit_fields(report.exit_code())
     )
     backup_file = _backup_file(document["actions"], facts["path"])
@@ -70,4 +73,4 @@ def certificate_result(report, check_mode, with_diff):
         result["backup_file"] = backup_file
     if with_diff:
         result["diff"] = _diff(document, pending)
-    return document["status"] in ("failed", "blocked"), result
+    return document["status"] in ("failed", "blocked", "backoff"), result

@@ -27,7 +27,7 @@ TENANT_CONNECTION = dict(url=TEXT, ca_bundle=PATH)
 ONE_TIME_PASSWORD = "one_time_password"
 
 SECTIONS = dict(
-    tenant=_section(mqtt=TEXT, ca_certificate=PATH, timeout=RAW, **TENANT_CONNECTION),
+    tenant=_section(mqtt=TEXT, ca_certificate=PATH, timeout=RAW, backoff=_section(first=RAW, max=RAW), **TENANT_CONNECTION),
     enrollment=dict(
         _section(
             one_time_password=dict(type="str", no_log=True),
@@ -35,6 +35,7 @@ SECTIONS = dict(
             one_time_password_env=dict(type="str", no_log=False),
             retry_every=RAW,
             max_wait=RAW,
+            max_attempts=dict(type="int"),
         ),
         mutually_exclusive=[(ONE_TIME_PASSWORD, "one_time_password_file", "one_time_password_env")],
     ),

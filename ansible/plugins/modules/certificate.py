@@ -48,6 +48,12 @@ options:
       - Relative paths in the inline options are relative to it.
       - Default C($TEDGE_CONFIG_DIR), else C(/etc/tedge).
     type: path
+  force:
+    description:
+      - Ask the tenant now even while backing off after earlier failed runs (O(tenant.backoff)).
+      - Without it, such a run fails with RV(exit_name=backing_off) and asks nothing.
+    type: bool
+    default: false
   lock_timeout:
     description:
       - How long to wait for another run's lock, in seconds. A lock still held then fails the task with RV(exit_name=locked).
@@ -74,6 +80,19 @@ options:
       timeout:
         description: Timeout of each HTTPS request, a duration (C(30s), C(2m), or whole seconds). Default C(30s).
         type: raw
+      backoff:
+        description:
+          - After a run in which the tenant failed (an enrollment or renewal that failed, or a certificate already due
+            for renewal when issued), no request until this pause is over; see O(force).
+          - The pause starts at O(tenant.backoff.first) and doubles per failed run up to O(tenant.backoff.max).
+        type: dict
+        suboptions:
+          first:
+            description: The pause after the first failed run (a duration). Default C(1h).
+            type: raw
+          max:
+            description: The longest pause (a duration). Default C(24h).
+            type: raw
   enrollment:
     description:
       - The first certificate, with a one-time password. Give at most one of O(enrollment.one_time_password),
@@ -100,6 +119,11 @@ options:
           - Give up after this long (a duration; C(0) is one attempt). Default C(10m).
           - Then the task fails with RV(exit_name=timed_out), which an C(until) loop can wait on.
         type: raw
+      max_attempts:
+        description:
+          - Requests to the tenant per run at most (enrollment and renewal). Default C(5).
+          - Then the task fails, and O(tenant.backoff) decides when the next run may ask.
+        type: int
   validity:
     description: Validity and renewal.
     type: dict
@@ -252,7 +276,7 @@ status:
   returned: always
   type: str
   sample: changed
-  choices: [converged, pending, changed, blocked, failed]
+  choices: [converged, pending, changed, blocked, failed, backoff]
 reasons:
   description: The reason codes the planner found.
   returned: always
@@ -371,8 +395,17 @@ exit_code:
   returned: always
   type: int
   sample: 7
+backoff:
+  description:
+    - Set when the plan needs the tenant but earlier runs failed with it (O(tenant.backoff)); the task then fails
+      with RV(exit_name=backing_off) and asks nothing. V(null) otherwise.
+  returned: always
+  type: dict
+  sample: {"until": "2026-11-27T16:05:00Z", "failures": 2, "reason": "enroll:unreachable"}
 exit_name:
-  description: The name of RV(exit_code) in lower case, for example C(ok), C(blocked), C(locked), C(timed_out), C(unreachable), C(tenant_refused), C(bad_input).
+  description:
+    - The name of RV(exit_code) in lower case, for example C(ok), C(blocked), C(locked), C(timed_out), C(unreachable),
+      C(tenant_refused), C(bad_input), C(backing_off).
   returned: always
   type: str
   sample: timed_out
@@ -393,7 +426,9 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(desired_state_argument_spec(), lock_timeout=dict(type="float", default=60)),
+        argument_spec=dict(
+            desired_state_argument_spec(), lock_timeout=dict(type="float", default=60), force=dict(type="bool", default=False)
+        ),
         mutually_exclusive=DESIRED_STATE_MUTUALLY_EXCLUSIVE,
         required_by=DESIRED_STATE_REQUIRED_BY,
         supports_check_mode=True,
@@ -408,9 +443,14 @@ def main():
         if module.params["lock_timeout"] < 0:
             raise BadInput("lock_timeout: must not be negative")
         spec, environ = load_desired_state(module.params)
-        report = reconcile(spec, dry_run=module.check_mode, lock_timeout=module.params["lock_timeout"], environ=environ)
+        report = reconcile(
+            spec, dry_run=module.check_mode, lock_timeout=module.params["lock_timeout"], environ=environ,
+            force=module.params["force"],
+        )
     except ReconcileError as err:  # before there is a plan: bad input, a held lock
         fail_with_engine_error(module, err, changed=False, status="failed")
+    for warning in report.warnings:  # e.g. a certificate already due when issued: kept, and the next request waits
+        module.warn(warning)
     failed, result = certificate_result(report, module.check_mode, module._diff)
     if failed:
         module.fail_json(msg=result["message"], **result)
