@@ -42,9 +42,25 @@ def _history_lines(history, backing_off: bool) -> list[str]:
     ]
     if failure is not None:
         lines.append(f"last failure: {_time(failure.time)} {failure.reason} (exit {failure.exit_code}): {failure.message}")
-    until = history.backoff_until
-    lines.append(f"backoff:      until {_time(until)}" if backing_off else "backoff:      none")
+    if backing_off:
+        lines.append(
+            f"backoff:      no tenant request before {_time(history.backoff_until)}, after {history.tenant_failures} "
+            f"failed run{'s' if history.tenant_failures != 1 else ''} with the tenant ({history.backoff_reason}); --force asks now"
+        )
+    else:
+        lines.append("backoff:      none")
     return lines
+
+
+def _backing_off(history, spec, now) -> bool:
+    """As the engine judges it: the backoff holds for this desired state (without one, by its time)."""
+    if history is None or history.backoff_until is None:
+        return False
+    if spec.device_id == "unknown":  # no desired state to compare with
+        return history.backoff_until > now
+    from reconciler.backoff import desired_state_digest, in_force
+
+    return in_force(history, desired_state_digest(spec), now) is not None
 
 
 def _time(moment) -> str:
@@ -62,7 +78,7 @@ def run(args) -> int:
     spec, facts = certificate_facts(args)
     path = state_file(spec.paths.cert)
     history = read_history(path)
-    backing_off = bool(history and history.backoff_until and history.backoff_until > utc_now())
+    backing_off = _backing_off(history, spec, utc_now())
     problem = certificate_problem(facts)
     # without a desired state the device id is only a placeholder: the history knows better
     device_id = history.device_id if history is not None and spec.device_id == "unknown" else spec.device_id

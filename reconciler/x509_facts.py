@@ -115,8 +115,9 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
 
 
 def plain(err: Exception) -> str:
-    """An error's words without the parser internals cryptography appends (ParseError { ... })."""
-    return re.sub(r"error parsing asn1 value:.*", "malformed DER", str(err)).splitlines()[0] if str(err) else "unreadable"
+    """An error's first sentence, without the parser internals cryptography appends (ParseError { ... })."""
+    text = re.sub(r"error parsing asn1 value:.*", "malformed DER", str(err)).splitlines()[0] if str(err) else "unreadable"
+    return text.split(". ")[0].rstrip(".")
 
 
 class EncryptedKey(ValueError):

@@ -64,7 +64,7 @@ CASES = [
         tedge_toml='[c8y]\nurl = "http://example.com"\n'),
     Bad("tedge.toml port not a number", GOOD, r"tedge\.toml: mqtt\.client\.port: expected a port number",
         tedge_toml='[mqtt.client]\nport = "x"\n'),
-    Bad("unknown option", GOOD, r"unrecognized arguments: --force", argv=("--force",)),
+    Bad("unknown option", GOOD, r"unrecognized arguments: --forcefully", argv=("--forcefully",)),
     Bad("unknown output format", GOOD, r"argument --output: invalid choice", argv=("--output", "xml")),
     Bad("negative lock timeout", GOOD, r"--lock-timeout must not be negative", argv=("--lock-timeout", "-1")),
 ]

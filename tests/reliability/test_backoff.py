@@ -158,3 +158,21 @@ def test_a_new_one_time_password_in_the_same_file_ends_the_backoff(tmp_path, ten
     (tmp_path / "otp").write_text("a-new-password-0002\n")  # the operator registered again
     assert one_run(state, clock)[0].exit_code() == 0
     assert "a-new-password" not in (tmp_path / "device-certs" / ".reconcile-state.json").read_text()
+
+
+def test_status_shows_the_backoff_as_the_engine_judges_it(tmp_path, tenant):
+    from tests.tenant_device import make_device
+
+    device = make_device(tmp_path, tenant, enrollment={"max_wait": "1s", "retry_every": "1s"})  # not registered
+    assert device.run().returncode == 7
+
+    def status() -> dict:
+        found = subprocess.run([*RECONCILE, "status", "-f", str(device.state), "--config-dir", str(tmp_path), "--output", "json"],
+                               capture_output=True, text=True)
+        return json.loads(found.stdout)
+
+    held = status()
+    assert held["backing_off"] is True and held["tenant_failures"] == 1 and held["backoff_reason"] == "enroll:timed_out"
+    assert device.run().returncode == 9
+    make_device(tmp_path, tenant, enrollment={"max_wait": "1s", "retry_every": "2s"})  # a new desired state
+    assert status()["backing_off"] is False  # the engine would ask again: status says so too

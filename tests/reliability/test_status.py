@@ -59,9 +59,12 @@ def test_a_backoff_in_the_future_is_shown(device_dir):
     now = datetime.now(timezone.utc)
     outcome = RunOutcome("failed", 8, "reenroll:unreachable", "the tenant could not be reached")
     until = (now + timedelta(hours=2)).replace(microsecond=0)
-    write_history(state_file(cert_path), after_run(None, "gw-0001", outcome, now)._replace(backoff_until=until))
+    history = after_run(None, "gw-0001", outcome, now)._replace(
+        backoff_until=until, tenant_failures=2, backoff_reason="reenroll:unreachable")
+    write_history(state_file(cert_path), history)
     result = _status(device_dir)
-    assert f"backoff:      until {format_time(until)}" in result.stdout
+    assert (f"backoff:      no tenant request before {format_time(until)}, after 2 failed runs with the tenant "
+            "(reenroll:unreachable)") in result.stdout
     status = json.loads(_status(device_dir, "--output", "json").stdout)
     assert status["backing_off"] is True and status["backoff_until"] == format_time(until)
     assert status["device_id"] == "gw-0001"  # from the history: no desired state was given

@@ -73,4 +73,5 @@ def certificate_result(report, check_mode, with_diff):
         result["backup_file"] = backup_file
     if with_diff:
         result["diff"] = _diff(document, pending)
-    return document["status"] in ("failed", "blocked", "backoff"), result
+    # a backoff stops a run, not a plan: check mode reports it (`backoff`, exit_name) without failing
+    return document["status"] in ("failed", "blocked") or (document["status"] == "backoff" and not check_mode), result
