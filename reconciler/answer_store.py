@@ -5,13 +5,15 @@ a reservation file `.<cert>.new.reconcile-<hex>.answer` is created beside `<cert
 for the largest answer we accept (plus a 16-byte trailer) is allocated, fsync'd, and mapped
 into memory (a read-only, unwritable or full directory stops the run here, nothing sent).
 
-When a 2xx arrives, `keep()` copies the answer, then a trailer (magic + length), into the shared
-mapping: plain memory stores, no system call, so no kill can fall between the tenant's answer
-and its safety — from then on the bytes are in the file's page cache, and a killed process
-loses nothing. Then: msync (durable on disk too), unmap, truncate to the answer's length, fsync,
-rename to `<cert>.new`, fsync the directory. A run killed anywhere in between leaves the
-reservation file, which the next run turns into `<cert>.new` (`recover`) before it looks at
-anything; verification, backup and the swap all work from that file.
+The body of a 2xx is copied into the shared mapping as it streams in (`begin`/`write`/`end`,
+called by the HTTP client before it even closes the response), and a trailer (magic + length)
+last: plain memory stores, no system call, so no kill can fall between the tenant's answer and
+its safety — from the trailer on the bytes are in the file's page cache, and a killed process
+loses nothing. Then `keep()`: msync (durable on disk too), unmap, truncate to the answer's
+length, fsync, rename to `<cert>.new`, fsync the directory. A run killed anywhere in between
+leaves the reservation file, which the next run turns into `<cert>.new` (`recover`) before it
+looks at anything; verification, backup and the swap all work from that file. (The client
+defers SIGINT and SIGTERM while a request is in flight: they take effect once the answer is kept.)
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class AnswerStore:
         self.path = reservation_path(target)
         self.map: mmap.mmap | None = None
         self.holds_answer = False
+        self.received = 0
+        self.streaming = False
         with failures_named("cannot create", self.path):
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
         try:
@@ -73,13 +77,36 @@ class AnswerStore:
             self.close()
             raise
 
+    # --- streaming, from the HTTP client: memory stores only, no system call -----------------------
+
+    def begin(self, status: int) -> bool:
+        """Whether the body of an answer with `status` is to be kept as it arrives (any 2xx)."""
+        self.received = 0
+        self.streaming = 200 <= status < 300
+        return self.streaming
+
+    def write(self, chunk: bytes) -> None:
+        end = self.received + len(chunk)
+        if end <= self.reserve:  # a larger answer is refused by the client; nothing past the space
+            self.map[self.received : end] = chunk
+        self.received = end
+
+    def end(self) -> None:
+        """The whole body is in the mapping: the trailer vouches for it, and it is never deleted by us."""
+        if self.streaming and 0 < self.received <= self.reserve:
+            self.map[self.reserve :] = TRAILER.pack(MAGIC, self.received)
+            self.holds_answer = True
+
+    # --- once the answer is judged a certificate answer ---------------------------------------------
+
     def keep(self, answer: bytes) -> None:
-        """Make `answer` safe at once (memory stores into the mapped file), then durable as the target."""
+        """Make `answer` durable as the target (it is in the mapping already when it was streamed)."""
         if len(answer) > self.reserve:
             raise Blocked(f"the tenant's answer of {len(answer)} bytes is larger than the {self.reserve} reserved")
-        self.map[: len(answer)] = answer
-        self.map[self.reserve :] = TRAILER.pack(MAGIC, len(answer))
-        self.holds_answer = True  # from here the reservation file is never deleted by us
+        if not (self.holds_answer and self.received == len(answer) and self.map[: len(answer)] == answer):
+            self.map[: len(answer)] = answer
+            self.map[self.reserve :] = TRAILER.pack(MAGIC, len(answer))
+            self.holds_answer = True  # from here the reservation file is never deleted by us
         with failures_named("cannot sync the tenant's answer in", self.path):
             self.map.flush()
         self.map.close()

@@ -138,14 +138,14 @@ class Applier:
         csr = self._csr()
         self.asked = "enroll"
         with self._answer_store(action.target) as store:  # a place for the answer before the password is spent
-            self.authority.enroll(csr, password, store.keep)
+            self.authority.enroll(csr, password, store)
         return self._staged_summary(action.target)
 
     def reenroll(self, action: Action) -> str:
         csr = self._csr()
         self.asked = "reenroll"
         with self._answer_store(action.target) as store:
-            self.authority.reenroll(csr, store.keep)
+            self.authority.reenroll(csr, store)
         return self._staged_summary(action.target)
 
     def _live_certificate(self, now: datetime):
@@ -318,10 +318,15 @@ class Applier:
                         self._roll_back(outcome)
                     except ReconcileError as err:
                         outcome.results.append(ActionResult(action, "failed", f"rollback failed: {err}"))
-                outcome.tenant_shortfall = self.tenant_shortfall
+                self._account(outcome)
                 return outcome
             result = ActionResult(action, "done", detail)
             outcome.results.append(result)
             self.progress(result)
-        outcome.tenant_shortfall = self.tenant_shortfall
+        self._account(outcome)
         return outcome
+
+    def _account(self, outcome: ApplyOutcome) -> None:
+        """What the backoff needs to know of this run: requests sent, a certificate owed."""
+        outcome.tenant_shortfall = self.tenant_shortfall
+        outcome.requests = getattr(self._authority, "requests", 0) if self._authority is not None else 0

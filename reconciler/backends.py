@@ -13,21 +13,35 @@ from reconciler.errors import Unavailable
 from reconciler.spec import DesiredState
 
 
-Keep = Callable[[bytes], None]  # makes the tenant's answer durable; called at once on a 2xx
+class AnswerSink(Protocol):
+    """Where the tenant's answer goes (answer_store.AnswerStore): streamed in as it arrives
+    (begin/write/end), then made durable (keep)."""
+
+    def begin(self, status: int) -> bool: ...
+
+    def write(self, chunk: bytes) -> None: ...
+
+    def end(self) -> None: ...
+
+    def keep(self, answer: bytes) -> None: ...
 
 
 class CertificateAuthority(Protocol):
-    def enroll(self, csr_der: bytes, one_time_password: str, keep: Keep) -> None:
-        """First certificate with the one-time password (EST simpleenroll); the answer goes to `keep`."""
+    requests: int  # requests sent so far: a run that sent none was not failed by the tenant
 
-    def reenroll(self, csr_der: bytes, keep: Keep) -> None:
-        """Renewal with a device token (EST simplereenroll); the answer goes to `keep`."""
+    def enroll(self, csr_der: bytes, one_time_password: str, store: AnswerSink) -> None:
+        """First certificate with the one-time password (EST simpleenroll); the answer goes to `store`."""
+
+    def reenroll(self, csr_der: bytes, store: AnswerSink) -> None:
+        """Renewal with a device token (EST simplereenroll); the answer goes to `store`."""
 
     def check_chain(self, issued: list[x509.Certificate]) -> str | None:
         """Why the issued certificate does not chain to the tenant CA, or None (also when the CA is unknown)."""
 
 
 class _NoAuthority:
+    requests = 0
+
     def __init__(self, spec: DesiredState):
         self.spec = spec
 

@@ -51,10 +51,11 @@ def desired_state_digest(spec) -> str:
     return digest.hexdigest()[:16]
 
 
-def in_force(history, digest: str, now: datetime) -> Waiting | None:
-    """The backoff `history` records for this desired state, if it still holds at `now`."""
+def in_force(history, digest: str, now: datetime, cap: timedelta) -> Waiting | None:
+    """The backoff `history` records for this desired state, if it still holds at `now`. A time
+    further off than the longest pause (a clock that was ahead when it was set) is not believed."""
     if history is None or history.backoff_until is None or history.backoff_digest != digest:
         return None
-    if now >= history.backoff_until:
+    if not now < history.backoff_until <= now + cap * (1 + SPREAD) + timedelta(seconds=1):
         return None
     return Waiting(history.backoff_until, history.tenant_failures, history.backoff_reason)

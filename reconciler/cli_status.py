@@ -60,7 +60,7 @@ def _backing_off(history, spec, now) -> bool:
         return history.backoff_until > now
     from reconciler.backoff import desired_state_digest, in_force
 
-    return in_force(history, desired_state_digest(spec), now) is not None
+    return in_force(history, desired_state_digest(spec), now, spec.tenant.backoff.max) is not None
 
 
 def _time(moment) -> str:

@@ -30,10 +30,12 @@ def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run
     return Report(spec.device_id, dry_run, plan(spec, observation, now), facts), observation
 
 
-def _asks_the_tenant(report: Report) -> bool:
+def _contacts_the_tenant(report: Report) -> bool:
+    """Whether applying the plan reaches the tenant: a request, its CA certificates, MQTT, a reconnect."""
     from reconciler.plan_model import Kind
 
-    return any(action.kind in (Kind.ENROLL, Kind.REENROLL) for action in report.plan.actions)
+    facing = (Kind.ENROLL, Kind.REENROLL, Kind.VERIFY_CANDIDATE, Kind.VERIFY_CONNECTION, Kind.ACTIVATE)
+    return any(action.kind in facing for action in report.plan.actions)
 
 
 def _backoff_policy(spec: DesiredState):
@@ -46,13 +48,14 @@ def _backoff_policy(spec: DesiredState):
 
 def _hold_back(report: Report, spec: DesiredState, now: datetime) -> None:
     """Mark the report as backing off when its plan would ask a tenant that failed earlier runs."""
-    if not _asks_the_tenant(report) or report.plan.blockers:
+    if not _contacts_the_tenant(report) or report.plan.blockers:
         return
     from reconciler.backoff import desired_state_digest, in_force
     from reconciler.layout import state_file
     from reconciler.run_history import read_history
 
-    report.backoff = in_force(read_history(state_file(spec.paths.cert)), desired_state_digest(spec), now)
+    history = read_history(state_file(spec.paths.cert))
+    report.backoff = in_force(history, desired_state_digest(spec), now, spec.tenant.backoff.max)
 
 
 def reconcile(

@@ -25,7 +25,8 @@ MAX_BYTES = 64 * 1024
 MAX_MESSAGE = 1000  # characters of a failure message kept: the file stays small whatever the tenant said
 FILE_MODE = 0o644  # nothing secret in it: operators and exporters may read it
 SUCCESS = ("converged", "changed")
-ASKING_ACTIONS = ("enroll", "reenroll")  # a failed run with one of these counts for the backoff
+# steps that reach the tenant without an EST request: its CA certificates, an MQTT test connection, a reconnect
+TENANT_FACING = ("verify_candidate", "verify_connection", "activate")
 STATUSES = (*SUCCESS, "blocked", "failed", "interrupted", "backoff")
 
 
@@ -90,8 +91,9 @@ def outcome_of_report(report) -> RunOutcome:
         code = int(error.exit_code)
         where = failed[0] if failed else "run"
         reason = f"{where}:{_code_name(code)}"
-        # a run that asked the tenant and failed (even after it answered: a rolled-back swap) must not ask again at once
-        asked = any(r.action.kind.value in ASKING_ACTIONS for r in results)
+        # a run that asked the tenant and failed (even after it answered: a rolled-back swap), or whose
+        # step facing the tenant failed, must not ask again at once; a local failure before any request must not wait
+        asked = bool(report.outcome and report.outcome.requests) or where in TENANT_FACING
         tenant_failed = reason if asked else report.tenant_shortfall
         return RunOutcome("failed", code, reason, error.message, tenant_failed)
     if report.plan.blockers:

@@ -26,13 +26,17 @@ class LocalAuthority:
         public_key = self.issue_for.public_key() if self.issue_for else csr.public_key()
         return base64.b64encode(certs_only([shared_ca().issue(public_key, csr.subject, lifetime=self.lifetime)]))
 
-    def enroll(self, csr_der: bytes, one_time_password: str, keep):
-        self.calls.append("enroll")
-        keep(self._issue(csr_der))
+    @property
+    def requests(self) -> int:
+        return len(self.calls)
 
-    def reenroll(self, csr_der: bytes, keep):
+    def enroll(self, csr_der: bytes, one_time_password: str, store):
+        self.calls.append("enroll")
+        store.keep(self._issue(csr_der))
+
+    def reenroll(self, csr_der: bytes, store):
         self.calls.append("reenroll")
-        keep(self._issue(csr_der))
+        store.keep(self._issue(csr_der))
 
     def check_chain(self, issued):
         return None

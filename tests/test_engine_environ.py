@@ -18,9 +18,9 @@ class RecordingAuthority(LocalAuthority):
         super().__init__()
         self.passwords: list[str] = []
 
-    def enroll(self, csr_der: bytes, one_time_password: str, keep):
+    def enroll(self, csr_der: bytes, one_time_password: str, store):
         self.passwords.append(one_time_password)
-        super().enroll(csr_der, one_time_password, keep)
+        super().enroll(csr_der, one_time_password, store)
 
 
 def _spec(config_dir):

@@ -10,10 +10,11 @@ from reconciler.c8y.device_token import token_over_mqtt, token_over_mtls
 from reconciler.c8y.est import CACERTS_PATH, CSR_HEADERS, ENROLL_PATH, REENROLL_PATH, csr_body, judge
 from reconciler.c8y.http import Transient, new_session, send
 from reconciler.c8y.progress import Progress
-from reconciler.backends import Keep
+from reconciler.backends import AnswerSink
 from reconciler.c8y.retry import Pace, keep_trying
 from reconciler.chain import chain_problem
 from reconciler.errors import BadInput, TenantRefused
+from reconciler.interrupts import held_back
 from reconciler.tenant_ca import load_tenant_ca
 from reconciler.x509_facts import load_certificates
 from reconciler.spec import DesiredState
@@ -32,18 +33,22 @@ class TenantAuthority:
         self.pace = pace or Pace(enrollment.retry_every.total_seconds(), enrollment.max_wait.total_seconds(), enrollment.max_attempts)
         self.progress_stream = progress_stream  # None: stderr
         self._ca: list[x509.Certificate] | None = None
+        self.requests = 0  # EST requests sent: a run that sent none cannot have been failed by the tenant
 
     def _tenant_url(self, path: str) -> str:
         if not self.spec.tenant.url:
             raise BadInput("the tenant is unknown: set tenant.url or c8y.url in tedge.toml")
         return self.spec.tenant.url + path
 
-    def _post_csr(self, url: str, csr_der: bytes, enrolling: bool, keep: Keep, **kwargs) -> None:
+    def _post_csr(self, url: str, csr_der: bytes, enrolling: bool, store: AnswerSink, **kwargs) -> None:
         def attempt():
-            answer = send(self.session, "POST", url, timeout=self.timeout, data=csr_body(csr_der), headers=headers, **kwargs)
-            verdict = judge(answer, enrolling=enrolling)
-            if verdict.answer is not None:
-                keep(verdict.answer)  # durable before anything else happens, a log line included
+            self.requests += 1
+            with held_back():  # Ctrl-C/SIGTERM act once the answer, if any, is kept
+                answer = send(self.session, "POST", url, timeout=self.timeout, data=csr_body(csr_der), headers=headers,
+                              sink=store, **kwargs)  # a 2xx body lands in the reservation as it arrives
+                verdict = judge(answer, enrolling=enrolling)
+                if verdict.answer is not None:
+                    store.keep(verdict.answer)  # durable before anything else happens, a log line included
             log.info("POST %s answered %s (%d bytes)", url, answer.status, len(answer.body))
             return verdict
 
@@ -51,17 +56,17 @@ class TenantAuthority:
         what = f"{'enrollment' if enrolling else 're-enrollment'} of {self.spec.device_id}"
         return keep_trying(attempt, self.pace, Progress(what, self.progress_stream))
 
-    def enroll(self, csr_der: bytes, one_time_password: str, keep: Keep) -> None:
+    def enroll(self, csr_der: bytes, one_time_password: str, store: AnswerSink) -> None:
         url = self._tenant_url(ENROLL_PATH)
-        self._post_csr(url, csr_der, True, keep, auth=(self.spec.device_id, one_time_password))
+        self._post_csr(url, csr_der, True, store, auth=(self.spec.device_id, one_time_password))
 
-    def reenroll(self, csr_der: bytes, keep: Keep) -> None:
+    def reenroll(self, csr_der: bytes, store: AnswerSink) -> None:
         auth = self.spec.renewal.auth
         if auth == "tedge-proxy":  # the mapper's proxy adds the device token itself
-            self._post_csr(self.spec.renewal.proxy_url + REENROLL_PATH, csr_der, False, keep)
+            self._post_csr(self.spec.renewal.proxy_url + REENROLL_PATH, csr_der, False, store)
             return
         token = token_over_mqtt(self.spec) if auth == "mqtt" else token_over_mtls(self.spec)
-        self._post_csr(self._tenant_url(REENROLL_PATH), csr_der, False, keep, headers={"Authorization": f"Bearer {token}"})
+        self._post_csr(self._tenant_url(REENROLL_PATH), csr_der, False, store, headers={"Authorization": f"Bearer {token}"})
 
     def _tenant_ca(self) -> list[x509.Certificate]:
         """The configured tenant CA, else what /.well-known/est/cacerts offers, else nothing."""

@@ -86,8 +86,10 @@ def host_of(url: str) -> str:
     return urlsplit(url).netloc
 
 
-def send(session: requests.Session, method: str, url: str, *, timeout: float, **kwargs) -> Answer:
-    """One request. TenantRefused for TLS failures and oversized answers; Transient for the rest."""
+def send(session: requests.Session, method: str, url: str, *, timeout: float, sink=None, **kwargs) -> Answer:
+    """One request. TenantRefused for TLS failures and oversized answers; Transient for the rest.
+    A `sink` (answer_store.AnswerStore) gets the body of a 2xx as it arrives, before the response
+    is closed: no system call lies between the tenant's last byte and its safety."""
     try:
         # verify passed per request: requests lets REQUESTS_CA_BUNDLE override a session's setting.
         kwargs.setdefault("verify", session.verify)
@@ -95,11 +97,21 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
                 raise TenantRefused(f"{host_of(url)} sent an answer of {int(declared)} bytes; refusing more than {MAX_ANSWER_BYTES}")
-            body = bytearray()
-            for chunk in response.iter_content(16384):
-                body += chunk
-                if len(body) > MAX_ANSWER_BYTES:
-                    raise TenantRefused(f"{host_of(url)} sent an answer larger than {MAX_ANSWER_BYTES} bytes; refused")
+            streaming = sink is not None and sink.begin(response.status_code)
+            holder = _held_open(response) if streaming else None
+            try:
+                body = bytearray()
+                for chunk in response.iter_content(16384):
+                    body += chunk
+                    if len(body) > MAX_ANSWER_BYTES:
+                        raise TenantRefused(f"{host_of(url)} sent an answer larger than {MAX_ANSWER_BYTES} bytes; refused")
+                    if streaming:
+                        sink.write(chunk)
+                if streaming:
+                    sink.end()
+            finally:
+                if holder is not None:
+                    holder.close()  # the first system call after the answer is safe
             headers = {k.lower(): v for k, v in response.headers.items()}
             return Answer(response.status_code, headers, bytes(body))
     except requests.exceptions.SSLError as err:
@@ -110,6 +122,19 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
         raise Transient(f"cannot reach {host_of(url)}: {_reason(err)}") from None
     except requests.exceptions.InvalidURL:
         raise TenantRefused(f"invalid URL {url!r}") from None
+    except requests.exceptions.RequestException as err:  # undecodable content, redirect loops, ...: never retried
+        raise TenantRefused(f"{host_of(url)} answered in a way that cannot be used ({type(err).__name__})") from None
+
+
+def _held_open(response):
+    """One more reference to the response's socket. Reading the last bytes of an answer on a
+    connection the server closes, http.client closes the socket inside that very read, before the
+    bytes reach us; held open, the socket is closed by our `holder.close()` once the answer is kept.
+    None where the library's insides differ (then the window is that one close)."""
+    try:
+        return response.raw._fp.fp.raw._sock.makefile("rb")
+    except AttributeError:
+        return None
 
 
 def _reason(err: Exception) -> str:

@@ -4,7 +4,9 @@ Not in the set, on purpose:
 - open/openat/creat: a kill right before an openat(O_CREAT) leaves what a kill right after the
   previous call in the set leaves; a kill right after it (a new, empty file) leaves what a kill
   right before the next call in the set (the fchmod or write into that file) leaves.
-- reads, stats, close, flock: nothing of them outlives the process (a flock dies with it).
+- reads, stats, flock, and close of anything but a socket: nothing of them outlives the process
+  (a flock dies with it). The close of a connection to the tenant is a point: the tenant sees the
+  connection end, and the answer it sent must already be safe then.
 - sendto/sendmsg: Python's TLS writes to its socket with write(), which is in the set, so every
   request the tenant can see is a point of its own.
 """
@@ -25,6 +27,7 @@ STATE_CHANGING = (
     "fsync", "fdatasync",
     "fchmod", "fchmodat", "fchmodat2", "chmod", "fchown", "fchownat", "chown", "lchown",
     "ftruncate", "truncate", "fallocate",
+    "close",  # a point only for sockets (strace_run.Call.leaves_a_trace)
 )
 
 
