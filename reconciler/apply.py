@@ -24,8 +24,8 @@ from reconciler.answer_store import AnswerStore
 from reconciler.apply_result import ActionResult, ApplyOutcome
 from reconciler.atomic_files import create_atomic, failures_named, remove_file, rename_atomic, write_atomic
 from reconciler.backends import Backends
-from reconciler.backup import back_up, set_aside
-from reconciler.candidate_check import already_due, better_than, candidate_problem, short_lifetime_warning
+from reconciler.backup import CERT_FILE, KEY_FILE, back_up, set_aside
+from reconciler.candidate_check import already_due, better_than, candidate_problem, clock_behind, short_lifetime_warning
 from reconciler.csr import build_csr
 from reconciler.errors import Blocked, ReconcileError, TenantRefused, file_failure
 from reconciler.keygen import generate_private_key, private_key_pem
@@ -178,6 +178,9 @@ class Applier:
         if problem:
             kept = set_aside(action.target, self.spec.paths.backup_dir, now)  # evidence, not garbage
             raise TenantRefused(f"rejected the issued certificate: {problem} (kept as {kept})")
+        behind = clock_behind(info, now)
+        if behind:  # the tenant's clock is right, ours is not: keep it staged, promote it when the clock is
+            raise Blocked(f"the issued certificate {action.target} {behind}")
         if already_due(info, now, self.spec.validity.renew_before):
             self.warnings.append(short_lifetime_warning(info, self.spec.validity.renew_before))
             self.tenant_shortfall = f"{self.asked}:short-certificate"
@@ -212,9 +215,14 @@ class Applier:
                 label = certificate_info(load_certificates(cert)[0]).serial
             except ValueError:
                 label = "unreadable"
-        files = [(path, data, mode) for path, data, mode in ((paths.cert, cert, paths.cert_mode), (paths.key, key, paths.key_mode)) if data is not None]
-        self.backup_folder = back_up(files, paths.backup_dir, self.clock(), label, paths.backup_keep)
+        self.backup_folder = self._back_up_pair(cert, key, label)
         return str(self.backup_folder)
+
+    def _back_up_pair(self, cert: bytes | None, key: bytes | None, label: str) -> Path:
+        paths = self.spec.paths
+        files = [(name, data, mode) for name, data, mode in ((CERT_FILE, cert, paths.cert_mode), (KEY_FILE, key, paths.key_mode))
+                 if data is not None]
+        return back_up(files, paths.backup_dir, self.clock(), label, paths.backup_keep)
 
     def _switch_pair(self, key_data: bytes, cert_data: bytes | None) -> str:
         paths = self.spec.paths
@@ -274,12 +282,25 @@ class Applier:
 
     # --- the loop -----------------------------------------------------------------------------
 
+    def _keep_unactivated(self) -> Path:
+        """The pair that failed to activate, kept as a backup of its own: it was paid for (a one-time
+        password, a renewal) and may work once whatever failed is fixed."""
+        paths = self.spec.paths
+        cert = self._read_if_there(paths.cert, "certificate")
+        key = read_file(paths.key, "private key") if self.promoted_with_key else None
+        try:
+            serial = certificate_info(load_certificates(cert or b"")[0]).serial
+        except ValueError:
+            serial = "unreadable"
+        return self._back_up_pair(cert, key, f"{serial}-not-activated")
+
     def _roll_back(self, outcome: ApplyOutcome) -> None:
         """Restore this run's backup after a failed activation, then activate the old pair again."""
         paths = self.spec.paths
-        saved_cert = self._read_if_there(self.backup_folder / paths.cert.name, "backed-up certificate")
+        kept = self._keep_unactivated()
+        saved_cert = self._read_if_there(self.backup_folder / CERT_FILE, "backed-up certificate")
         if self.promoted_with_key:
-            saved_key = read_file(self.backup_folder / paths.key.name, "backed-up private key")
+            saved_key = read_file(self.backup_folder / KEY_FILE, "backed-up private key")
             self._switch_pair(saved_key, saved_cert)
             self._remove_unused_pairs()
             restored = f"{paths.key}, {paths.cert}"
@@ -288,7 +309,7 @@ class Applier:
             restored = str(paths.cert)
         else:
             restored = "nothing (there was no certificate before)"
-        detail = f"restored {restored} from {self.backup_folder}"
+        detail = f"restored {restored} from {self.backup_folder}; the new one is kept in {kept}"
         if self.spec.activation.strategy != "none":
             try:
                 run_activation(self.spec)
@@ -313,7 +334,8 @@ class Applier:
                 result = ActionResult(action, "failed", outcome.error.message)
                 outcome.results.append(result)
                 self.progress(result)
-                if self.promoted_with_key is not None and self.backup_folder is not None:
+                # fall back only to a pair that worked: an expired or broken one is no better than the new
+                if self.promoted_with_key is not None and self.backup_folder is not None and plan.live_healthy:
                     try:
                         self._roll_back(outcome)
                     except ReconcileError as err:

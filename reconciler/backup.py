@@ -1,5 +1,8 @@
 """Backups of replaced certificates (and keys): one folder per swap, newest kept.
 
+Files in a backup carry their role, not the live file's name (`certificate.pem`,
+`private-key.pem`): a key and a certificate may share a file name in two directories.
+
 A backup is written into `.backup-….tmp`, fsync'd, then renamed into place: it is complete or
 absent, and an unfinished one never counts towards `backup_keep` (leftovers.py sweeps it).
 """
@@ -24,15 +27,19 @@ def _stamp(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def back_up(files: list[tuple[Path, bytes, int]], backup_dir: Path, now: datetime, label: str, keep: int) -> Path:
-    """Write each (name, bytes, mode) into a new folder `backup-<UTC time>-<label>`; keep the newest `keep`."""
+CERT_FILE = "certificate.pem"
+KEY_FILE = "private-key.pem"
+
+
+def back_up(files: list[tuple[str, bytes, int]], backup_dir: Path, now: datetime, label: str, keep: int) -> Path:
+    """Write each (file name, bytes, mode) into a new folder `backup-<UTC time>-<label>`; keep the newest `keep`."""
     ensure_dir(backup_dir, 0o700)
     name = f"{BACKUP_PREFIX}{_stamp(now)}-{label}"
     unfinished = backup_dir / f".{name}.{secrets.token_hex(4)}.tmp"
     with failures_named("cannot create the backup folder", unfinished):
         unfinished.mkdir(mode=0o700)
-    for path, data, mode in files:
-        write_atomic(unfinished / path.name, data, mode)
+    for file_name, data, mode in files:
+        write_atomic(unfinished / file_name, data, mode)
     folder = backup_dir / name
     with failures_named("cannot finish the backup", folder):
         os.rename(unfinished, folder)

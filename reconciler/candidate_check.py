@@ -16,19 +16,29 @@ def candidate_problem(
 ) -> str | None:
     """Why `info` must not be installed for this key and device at `now`, or None when it may.
     A certificate already due for renewal may still go live when the device has `nothing_better`:
-    it works, and throwing it away would lose what a spent one-time password bought."""
+    it works, and throwing it away would lose what a spent one-time password bought. One that is
+    not valid yet by the device's clock is no reason to throw it away either: see `clock_behind`."""
     if key_id is None or info.public_key_id != key_id:
         return "its public key is not the device's key"
     if info.subject_cn != device_id:
         return f"its CN is {info.subject_cn!r}, not the device id {device_id!r}"
-    if now < info.not_before:
-        return f"it is not valid before {info.not_before:%Y-%m-%d %H:%M:%S}Z"
     if now >= info.not_after:
         return f"it expired on {info.not_after:%Y-%m-%d %H:%M:%S}Z"
     due = renewal_time(info.not_before, info.not_after, renew_before)
     if now >= due and not nothing_better:
         return f"it is already due for renewal (since {due:%Y-%m-%d %H:%M:%S}Z) and lives no longer than the current one"
     return None
+
+
+def clock_behind(info: CertificateInfo, now: datetime) -> str | None:
+    """The tenant issued it just now by its own clock: if it is not valid yet by ours, our clock is
+    behind (a device booted without a time source). The certificate is kept, the run blocked."""
+    if now >= info.not_before:
+        return None
+    return (
+        f"is valid only from {info.not_before:%Y-%m-%d %H:%M:%S}Z but the device clock says "
+        f"{now:%Y-%m-%d %H:%M:%S}Z; it is kept: check the clock (NTP), the next run goes on"
+    )
 
 
 def already_due(info: CertificateInfo, now: datetime, renew_before: RenewBefore) -> bool:

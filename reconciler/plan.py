@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Callable, NamedTuple
 
-from reconciler.candidate_check import better_than, candidate_problem
+from reconciler.candidate_check import better_than, candidate_problem, clock_behind
 from reconciler.layout import staged
 from reconciler.observation import Observation
 from reconciler.plan_model import Action, Blocker, Kind, Plan, Reason
@@ -52,6 +52,8 @@ def _candidate_key(i: Input):
         return None, f"it cannot be used ({candidate.error})" if candidate.file.exists else None
     if candidate.chain_problem:
         return None, candidate.chain_problem
+    if clock_behind(candidate.info, i.now) and _matching_key(i, candidate.info):
+        return None, None  # not set aside: candidate_not_yet_valid blocks until the clock is right
     problem = None
     live = i.obs.cert.info if _live_pair_healthy(i) else None
     nothing_better = not better_than(live, candidate.info, i.now)
@@ -101,6 +103,27 @@ def owner_unknown(i: Input) -> Finding | None:
             f"The {i.obs.ownership.error}; create it or change paths.owner / paths.group.",
             Remedy.BLOCK,
         )
+    return None
+
+
+def candidate_not_yet_valid(i: Input) -> Finding | None:
+    candidate = i.obs.candidate
+    if not candidate.usable or candidate.chain_problem:
+        return None
+    behind = clock_behind(candidate.info, i.now)
+    if behind is None or _matching_key(i, candidate.info) is None:
+        return None
+    return Finding(Reason.NOT_YET_VALID, f"The staged certificate {candidate.file.path} {behind}.", Remedy.BLOCK)
+
+
+def _matching_key(i: Input, info):
+    """The key path (live, else staged) whose public key the certificate carries, for this device id."""
+    if info.subject_cn != i.spec.device_id:
+        return None
+    for key_facts, key_path in ((i.obs.key, i.spec.paths.key), (i.obs.staged_key, staged(i.spec.paths.key))):
+        if key_facts.usable and key_facts.public_key_id == info.public_key_id:
+            if key_path == i.spec.paths.key or not key_facts.file.outside:
+                return key_path
     return None
 
 
@@ -217,6 +240,7 @@ def renewal_due(i: Input) -> Finding | None:
 CHAIN: tuple[Check, ...] = (
     not_a_regular_file,  # a FIFO, device or directory where a file belongs: never touched
     key_unreadable,  # a key we cannot read is never overwritten
+    candidate_not_yet_valid,  # the tenant's certificate is ahead of our clock: keep it, fix the clock
     owner_unknown,  # files cannot get an owner that does not exist
     candidate_pending,  # a verified <cert>.new waits: finish the swap first
     key_missing,  # no key: generate one and enroll
@@ -410,4 +434,4 @@ def plan(spec: DesiredState, obs: Observation, now: datetime) -> Plan:
     actions.extend(_permission_fixes(i, written))
     reasons = ([finding.reason.value] if finding else []) + [a.reason.value for a in actions]
     message = finding.message if finding else (actions[0].message if actions else None)
-    return Plan(tuple(actions), tuple(blockers), tuple(dict.fromkeys(reasons)), message)
+    return Plan(tuple(actions), tuple(blockers), tuple(dict.fromkeys(reasons)), message, _live_pair_healthy(i))

@@ -67,6 +67,7 @@ class Plan(NamedTuple):
     blockers: tuple = ()  # of Blocker
     findings: tuple = ()  # reason codes seen, for reports
     message: str | None = None  # the sentence of the check that fired: what will happen and why
+    live_healthy: bool = False  # the live pair works now: a failed activation after a swap falls back to it
 
     @property
     def converged(self) -> bool:

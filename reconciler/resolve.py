@@ -38,6 +38,16 @@ def _absolute(path: Path | None, base: Path) -> Path | None:
     return path if path.is_absolute() else base / path
 
 
+def _distinct(files: dict[str, Path]) -> None:
+    """Key, certificate, CSR, their staged names and the backups each need a place of their own:
+    a certificate renamed over the key would leave the device without either."""
+    seen: dict[Path, str] = {}
+    for role, path in files.items():
+        if path in seen:
+            raise BadInput(f"{seen[path]} and {role} are the same path ({path}); each needs a file of its own")
+        seen[path] = role
+
+
 def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> DesiredState:
     """Return a copy of `desired` with every default filled in and every path absolute."""
     tenant_url = desired.tenant.url or _tedge_value(
@@ -53,6 +63,8 @@ def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> Desir
     cert = _absolute(paths.cert, base_dir) or config.cert_path or certs / "tedge-certificate.pem"
     csr = _absolute(paths.csr, base_dir) or config.csr_path or certs / "tedge.csr"
     backup_dir = _absolute(paths.backup_dir, base_dir) or cert.parent / "backup"
+    _distinct({"paths.key": key, "paths.cert": cert, "paths.csr": csr, "<key>.new": key.with_name(key.name + ".new"),
+               "<cert>.new": cert.with_name(cert.name + ".new"), "paths.backup_dir": backup_dir})
 
     requested = desired.validity.requested or _tedge_value(
         parse_duration, config.requested_duration, "certificate.validity.requested_duration", config

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from reconciler.backends import Backends
+from reconciler.backup import CERT_FILE, KEY_FILE
 from reconciler.engine import reconcile
 from reconciler.errors import Locked
 from reconciler.layout import list_backups, lock_file
@@ -77,8 +79,8 @@ def test_renewal_keeps_the_key_and_backs_up_the_old_certificate(device_dir):
     assert key_path.read_bytes() == old_key
     assert cert_path.read_bytes() != old_cert
     (backup,) = list_backups(spec.paths.backup_dir)
-    assert (backup / cert_path.name).read_bytes() == old_cert
-    assert not (backup / key_path.name).exists()
+    assert (backup / CERT_FILE).read_bytes() == old_cert
+    assert not (backup / KEY_FILE).exists()
     assert _run(spec, authority).plan.converged
 
 
@@ -92,7 +94,7 @@ def test_rotation_swaps_key_and_certificate_together(device_dir):
     cert = load_certificates(cert_path.read_bytes())[0]
     assert public_key_id(cert.public_key()) == public_key_id(load_private_key(key_path.read_bytes()).public_key())
     (backup,) = list_backups(spec.paths.backup_dir)
-    assert (backup / key_path.name).read_bytes() == old_key
+    assert (backup / KEY_FILE).read_bytes() == old_key
     assert not Path(str(key_path) + ".new").exists()
 
 
@@ -241,3 +243,38 @@ def test_every_applied_action_is_journaled_beside_the_backups(device_dir):
     assert "one-time-pass" not in (spec.paths.backup_dir / "journal.jsonl").read_text()
     _run(spec)  # converged: nothing more is written
     assert len((spec.paths.backup_dir / "journal.jsonl").read_text().splitlines()) == len(lines)
+
+
+def test_an_expired_certificate_is_not_restored_when_activation_of_its_successor_fails(device_dir):
+    key_path, cert_path = converged_device(device_dir, age=timedelta(days=400))  # expired: enroll again
+    spec = _spec(device_dir, activation={"strategy": "command", "command": ["false"], "verify": "none"})
+    report = _run(spec)
+    assert report.failed is not None and "activation command" in report.failed.message
+    assert "rolled-back" not in [r.status for r in report.outcome.results]  # nothing better to fall back to
+    cert = load_certificates(cert_path.read_bytes())[0]
+    assert cert.not_valid_after_utc > datetime.now(timezone.utc)  # the new one stays live
+
+
+def test_a_rolled_back_renewal_keeps_the_certificate_it_paid_for(device_dir):
+    key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
+    old = cert_path.read_bytes()
+    spec = _spec(device_dir, activation={"strategy": "command", "command": ["false"], "verify": "none"})
+    report = _run(spec)
+    assert report.outcome.results[-1].status == "rolled-back" and cert_path.read_bytes() == old
+    (kept,) = [f for f in list_backups(spec.paths.backup_dir) if f.name.endswith("-not-activated")]
+    unactivated = load_certificates((kept / CERT_FILE).read_bytes())[0]
+    assert unactivated.public_bytes(serialization.Encoding.PEM) != old
+
+
+def test_a_device_clock_behind_the_tenant_keeps_the_certificate_staged_and_blocks(device_dir):
+    spec = _spec(device_dir)
+    authority = LocalAuthority()
+    behind = datetime.now(timezone.utc) - timedelta(minutes=10)
+    first = _run(spec, authority, clock=lambda: behind)
+    assert first.exit_code() == 4 and "check the clock" in first.failed.message
+    assert Path(f"{spec.paths.cert}.new").exists() and not spec.paths.cert.exists()
+    still_behind = _run(spec, authority, clock=lambda: behind)
+    assert still_behind.exit_code() == 4 and [b.reason.value for b in still_behind.plan.blockers] == ["NotYetValid"]
+    right = _run(spec, authority)
+    assert right.failed is None and right.plan.findings[0] == "CandidatePending"
+    assert authority.calls == ["enroll"]  # one request, however long the clock was wrong

@@ -120,3 +120,18 @@ def test_bad_input_across_the_process_boundary(tmp_path: Path):
     assert run.stdout == ""
     assert run.stderr.startswith(f"reconcile: error: {state}:2: key.algorithm: must be")
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "paths, named",
+    [({"key": "same.pem", "cert": "same.pem"}, "paths.key and paths.cert"),
+     ({"csr": "device-certs/tedge-certificate.pem"}, "paths.cert and paths.csr"),
+     ({"key": "device-certs/tedge-certificate.pem.new"}, "paths.key and <cert>.new")],
+)
+def test_key_certificate_and_csr_need_files_of_their_own(device_dir, clean_env, paths, named):
+    from tests.device_files import write_state
+
+    state = write_state(device_dir, paths=paths, activation={"strategy": "none", "verify": "none"})
+    result = subprocess.run([*RECONCILE, "-f", str(state), "--config-dir", str(device_dir)], capture_output=True, text=True)
+    assert result.returncode == 3 and named in result.stderr and "each needs a file of its own" in result.stderr
+    assert "Traceback" not in result.stderr and not (device_dir / "same.pem").exists()

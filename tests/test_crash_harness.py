@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.backup import CERT_FILE
 from tests.crash.campaign import PointOutcome
 from tests.crash.invariants import backup_problems, leftover_problems, live_pair_problems
 from tests.crash.strace_run import Call, parse_trace
@@ -76,9 +77,9 @@ def test_an_empty_backup_folder_or_one_without_its_key_is_incomplete(device, tmp
     (backups / "backup-1-empty").mkdir(parents=True)
     rotated = backups / "backup-2-rotated"
     rotated.mkdir()
-    write_cert(rotated / device.cert.name, write_key(tmp_path / "old-key.pem"))
+    write_cert(rotated / CERT_FILE, write_key(tmp_path / "old-key.pem"))
     assert backup_problems(device) == [
-        "backup backup-1-empty has no tedge-certificate.pem (it holds [])",
+        "backup backup-1-empty has no certificate.pem (it holds [])",
         "backup backup-2-rotated cannot be restored: its certificate's key is neither in it nor the live key",
     ]
 

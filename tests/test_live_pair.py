@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from reconciler.backends import Backends
+from reconciler.backup import KEY_FILE
 from reconciler.engine import reconcile
 from reconciler.layout import list_backups
 from reconciler.live_pair import CERT_NAME, KEY_NAME, LIVE_LINK, PAIR_PREFIX, pair_in_use
@@ -90,7 +91,7 @@ def test_algorithm_change_without_a_certificate_backs_up_the_old_key(device_dir)
     report = _run(spec)
     assert report.failed is None, report.failed
     (backup,) = list_backups(spec.paths.backup_dir)
-    assert load_private_key((backup / key_path.name).read_bytes()).private_numbers() == old.private_numbers()
+    assert load_private_key((backup / KEY_FILE).read_bytes()).private_numbers() == old.private_numbers()
     assert _matching(key_path, spec.paths.cert)
 
 

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+from reconciler.backup import CERT_FILE, KEY_FILE
 from reconciler.emulator.server import TenantEmulator
 from tests.tenant_device import Device
 
@@ -152,13 +153,13 @@ def backup_problems(device: Device) -> list[str]:
     for folder in sorted(_backup_dir(device).glob("backup-*")):
         # hidden temp files are leftover_problems' business
         names = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
-        if device.cert.name not in names:
-            problems.append(f"backup {folder.name} has no {device.cert.name} (it holds {names})")
+        if CERT_FILE not in names:
+            problems.append(f"backup {folder.name} has no {CERT_FILE} (it holds {names})")
             continue
-        certificate, problem = _read_certificate(folder / device.cert.name, f"backup {folder.name}/{device.cert.name}")
+        certificate, problem = _read_certificate(folder / CERT_FILE, f"backup {folder.name}/{CERT_FILE}")
         key, key_problem = live_key, None
-        if device.key.name in names:
-            key, key_problem = _read_key(folder / device.key.name, f"backup {folder.name}/{device.key.name}")
+        if KEY_FILE in names:
+            key, key_problem = _read_key(folder / KEY_FILE, f"backup {folder.name}/{KEY_FILE}")
         problems += [p for p in (problem, key_problem) if p]
         if certificate is not None and key is not None and _public_der(key.public_key()) != _public_der(certificate.public_key()):
             problems.append(f"backup {folder.name} cannot be restored: its certificate's key is neither in it nor the live key")

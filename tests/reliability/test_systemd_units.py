@@ -95,3 +95,7 @@ def test_the_timer_spreads_a_fleet_over_the_hour():
     timer = _settings(TIMER)
     assert timer["OnCalendar"] == ["hourly"]
     assert timer["RandomizedDelaySec"] == ["1h"] and timer["FixedRandomDelay"] == ["yes"]
+
+
+def test_the_service_waits_for_the_clock_to_be_set():
+    assert "time-sync.target" in " ".join(_settings(SERVICE)["After"])

@@ -18,12 +18,14 @@ def certificate_summary(facts):
     return dict((name, facts.get(name)) for name in DIFF_FIELDS)
 
 
-def _backup_file(actions, cert_path):
+def _backup_file(actions):
     """The copy of the replaced certificate, when this run made one (the backup action names its folder)."""
+    from reconciler.backup import CERT_FILE
+
     for action in actions:
         if action["action"] == "backup" and action["status"] == "done" and action["detail"]:
             folder = Path(action["detail"])
-            return str(folder / Path(cert_path).name) if folder.is_dir() else str(folder)
+            return str(folder / CERT_FILE) if folder.is_dir() else str(folder)
     return None
 
 
@@ -68,7 +70,7 @@ def certificate_result(report, check_mode, with_diff):
         backoff=document["backoff"],
         **exit_fields(report.exit_code())
     )
-    backup_file = _backup_file(document["actions"], facts["path"])
+    backup_file = _backup_file(document["actions"])
     if backup_file:
         result["backup_file"] = backup_file
     if with_diff:
