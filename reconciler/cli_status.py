@@ -11,7 +11,7 @@ from reconciler.errors import ExitCode
 HELP = """\
 Show the device certificate (as `reconcile show` does) and what the last runs did: the last run
 and its outcome, the last success, the consecutive failures with the last failure's reason and
-message, and the backoff state. The run history is <cert dir>/.reconcile-state.json, written by
+message, and the backoff state. The run history is <cert dir>/.<cert name>.reconcile-state.json, written by
 every run that is not a dry run. Reads only; contacts nothing; takes no lock.
 """
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 BACKUP_PREFIX = "backup-"
 LOCK_NAME = ".reconcile.lock"
-STATE_NAME = ".reconcile-state.json"  # the run history (run_history.py)
+STATE_SUFFIX = ".reconcile-state.json"  # the run history (run_history.py), named after the certificate
 
 
 def staged(path: Path) -> Path:
@@ -19,7 +19,7 @@ def lock_file(cert: Path) -> Path:
 
 
 def state_file(cert: Path) -> Path:
-    return cert.parent / STATE_NAME
+    return cert.parent / f".{cert.name}{STATE_SUFFIX}"
 
 
 def list_backups(backup_dir: Path) -> tuple[Path, ...]:

@@ -6,7 +6,8 @@ the declared directories:
 - temp files `.<managed name>.reconcile-<8 hex>.tmp` (and `.<managed name>.<8 hex>.tmp` of
   earlier versions) — some hold a private key, one may be a second link to the live key; the run
   history's temp files too;
-- pair folders `.reconcile-pair-*` that no live name reaches, and an unused `.reconcile-live`;
+- pair folders `.<cert>.reconcile-pair-*` that no live name reaches, and an unused switch link
+  `.<cert>.reconcile-live`;
 - `<cert>.new` / `<key>.new` identical to the live file (a swap finished but was not tidied);
 - in the backup directory, unfinished backup folders (`.backup-*.tmp`) and temp files.
 Sweeping is best effort: what cannot be removed (a read-only disk) is reported, never fatal.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from reconciler import live_pair
 from reconciler.errors import ReconcileError
-from reconciler.layout import STATE_NAME, staged
+from reconciler.layout import staged, state_file
 from reconciler.limits import MAX_PEM_BYTES
 from reconciler.safe_read import read_regular
 
@@ -58,7 +59,7 @@ def stale_paths(spec) -> list[Path]:
     """What a killed run of ours left in the declared directories (nothing is removed here)."""
     paths = spec.paths
     managed = {p.name for p in (paths.key, paths.cert, paths.csr, staged(paths.key), staged(paths.cert))}
-    managed |= {live_pair.LIVE_LINK, STATE_NAME}
+    managed |= {live_pair.switch_link(paths.cert).name, state_file(paths.cert).name}
     found: list[Path] = []
     for directory in dict.fromkeys((paths.key.parent, paths.cert.parent, paths.csr.parent)):
         for entry in _entries(directory):

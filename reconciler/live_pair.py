@@ -3,12 +3,12 @@
 Only a key change needs this; a certificate alone is swapped by renaming `<cert>.new` over it.
 When both change, the live names become links through one switch link beside the certificate:
 
-    tedge-private-key.pem -> .reconcile-live/private-key.pem
-    tedge-certificate.pem -> .reconcile-live/certificate.pem
-    .reconcile-live       -> .reconcile-pair-<UTC time>-<random>/   (private-key.pem, certificate.pem)
+    tedge-private-key.pem                   -> .tedge-certificate.pem.reconcile-live/private-key.pem
+    tedge-certificate.pem                   -> .tedge-certificate.pem.reconcile-live/certificate.pem
+    .tedge-certificate.pem.reconcile-live   -> .tedge-certificate.pem.reconcile-pair-<UTC time>-<random>/
 
 The new pair is written, complete and fsync'd, into a fresh folder, and one rename of
-`.reconcile-live` makes both files live: a reader sees the old pair or the new one, never a mix.
+the switch link makes both files live: a reader sees the old pair or the new one, never a mix.
 Turning regular live files into links first copies what is live into a pair folder, so each step
 before the switch shows readers exactly the bytes they saw before. A pair folder that no live
 name reaches is left-over and swept (`leftovers.py`).
@@ -32,8 +32,9 @@ from reconciler.atomic_files import ensure_dir, failures_named, fsync_dir, symli
 from reconciler.limits import MAX_PEM_BYTES
 from reconciler.safe_read import read_regular
 
-LIVE_LINK = ".reconcile-live"
-PAIR_PREFIX = ".reconcile-pair-"
+# Named after the certificate: two certificates managed in one directory never share them.
+LIVE_SUFFIX = ".reconcile-live"
+PAIR_MARK = ".reconcile-pair-"
 KEY_NAME = "private-key.pem"
 CERT_NAME = "certificate.pem"
 
@@ -45,7 +46,11 @@ class PairFile(NamedTuple):
 
 
 def switch_link(cert: Path) -> Path:
-    return cert.parent / LIVE_LINK
+    return cert.parent / f".{cert.name}{LIVE_SUFFIX}"
+
+
+def pair_prefix(cert: Path) -> str:
+    return f".{cert.name}{PAIR_MARK}"
 
 
 def link_text(live: Path, name: str, cert: Path) -> str:
@@ -74,11 +79,12 @@ def pair_in_use(key: Path, cert: Path) -> str | None:
 def unused(key: Path, cert: Path) -> list[Path]:
     """Pair folders no live name reaches (and the switch link, when nothing goes through it)."""
     in_use = pair_in_use(key, cert)
+    prefix = pair_prefix(cert)
     found = []
     try:
         with os.scandir(cert.parent) as entries:
             for entry in entries:
-                if entry.name.startswith(PAIR_PREFIX) and entry.name != in_use and entry.is_dir(follow_symlinks=False):
+                if entry.name.startswith(prefix) and entry.name != in_use and entry.is_dir(follow_symlinks=False):
                     found.append(Path(entry.path))
     except OSError:
         pass
@@ -106,9 +112,10 @@ def _read_live(path: Path) -> bytes | None:
             raise err
 
 
-def _write_pair(home: Path, contents: list[tuple[PairFile, bytes | None]], uid, gid, now: datetime) -> str:
+def _write_pair(cert: Path, contents: list[tuple[PairFile, bytes | None]], uid, gid, now: datetime) -> str:
     """A new, complete, durable pair folder beside the certificate; returns its name."""
-    name = f"{PAIR_PREFIX}{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(3)}"
+    home = cert.parent
+    name = f"{pair_prefix(cert)}{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(3)}"
     folder = home / name
     ensure_dir(home)
     with failures_named("cannot create the directory", folder):
@@ -123,15 +130,14 @@ def _write_pair(home: Path, contents: list[tuple[PairFile, bytes | None]], uid, 
 def switch(key: PairFile, cert: PairFile, key_data: bytes, cert_data: bytes | None, uid, gid, now: datetime) -> str:
     """Make `key_data` and `cert_data` the live pair in one rename; returns the new pair folder.
     No `cert_data` (a rollback to a state without a certificate) leaves the certificate name dangling: absent."""
-    home = cert.live.parent
     link = switch_link(cert.live)
     if not (routed(key.live, KEY_NAME, cert.live) and routed(cert.live, CERT_NAME, cert.live)):
         # Route both names through the switch link, showing readers the same bytes at each step.
-        current = _write_pair(home, [(key, _read_live(key.live)), (cert, _read_live(cert.live))], uid, gid, now)
+        current = _write_pair(cert.live, [(key, _read_live(key.live)), (cert, _read_live(cert.live))], uid, gid, now)
         symlink_atomic(link, current)
         for file in (key, cert):
             if not routed(file.live, file.name, cert.live):
                 symlink_atomic(file.live, link_text(file.live, file.name, cert.live))
-    new = _write_pair(home, [(key, key_data), (cert, cert_data)], uid, gid, now)
+    new = _write_pair(cert.live, [(key, key_data), (cert, cert_data)], uid, gid, now)
     symlink_atomic(link, new)  # the switch
     return new

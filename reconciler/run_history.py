@@ -1,4 +1,4 @@
-"""What the last runs did, persisted beside the live files in `<cert dir>/.reconcile-state.json`.
+"""What the last runs did, persisted beside the live files in `<cert dir>/.<cert name>.reconcile-state.json`.
 
 `reconcile status` and the metrics file show it; the failure backoff builds on it. It holds times,
 outcomes, exit codes and messages: never a password, a token or key material (mode 0644). It is

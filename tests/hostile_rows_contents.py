@@ -91,7 +91,7 @@ ENCODINGS = [
 LEFTOVER_TEMPS = (".tedge-private-key.pem.reconcile-0a1b2c3d.tmp", ".tedge-certificate.pem.new.reconcile-00ff00ff.tmp")
 OLD_STYLE_TEMPS = (".tedge-certificate.pem.deadbeef.tmp", ".tedge.csr.0badcafe.tmp")
 TEMP_LINK_OUT = ".tedge-certificate.pem.reconcile-11223344.tmp"
-PAIR_FOLDER = ".reconcile-pair-20260101T000000Z-abcdef"
+PAIR_FOLDER = ".tedge-certificate.pem.reconcile-pair-20260101T000000Z-abcdef"
 UNFINISHED_BACKUP = ".backup-20260101T000000.000000Z-01.0a1b2c3d.tmp"
 
 

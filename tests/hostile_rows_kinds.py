@@ -97,10 +97,10 @@ def _key_parent_is_a_file(scene: Scene) -> Path:
 
 
 def _switch_link_is_a_directory(scene: Scene) -> Path:
-    """A key change (ec-p384 → ec-p256, enrolling) goes through `.reconcile-live`: a directory there
+    """A key change (ec-p384 → ec-p256, enrolling) goes through the switch link: a directory there
     is found before the one-time password is spent, like any other special file."""
     scene.key_only(algorithm="ec-p384")
-    return directory(scene.certs / ".reconcile-live")
+    return directory(scene.certs / ".tedge-certificate.pem.reconcile-live")
 
 
 NOT_A_DIRECTORY = r"(?i)not a directory"

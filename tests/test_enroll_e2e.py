@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from reconciler.layout import state_file
 from reconciler.x509_facts import certificate_info, load_certificates, load_private_key, public_key_id
 from tests.tenant_device import OTP, make_device
 
@@ -230,7 +231,7 @@ def test_a_first_certificate_already_due_is_stored_with_a_warning_and_the_next_r
     assert result.returncode == 0, result.stderr  # the spent password bought it: nothing better exists
     assert "warning: the tenant issued a certificate valid for 10m" in result.stdout
     assert "renew_before 99%" in result.stdout and device.cert.exists()
-    history = json.loads((device.cert.parent / ".reconcile-state.json").read_text())
+    history = json.loads(state_file(device.cert).read_text())
     assert history["tenant_failures"] == 1 and history["backoff_reason"] == "enroll:short-certificate"
     again = device.run()  # due for renewal at once, but the backoff holds the request back
     assert again.returncode == 9 and "backing off" in again.stderr

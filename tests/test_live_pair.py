@@ -10,7 +10,7 @@ from reconciler.backends import Backends
 from reconciler.backup import KEY_FILE
 from reconciler.engine import reconcile
 from reconciler.layout import list_backups
-from reconciler.live_pair import CERT_NAME, KEY_NAME, LIVE_LINK, PAIR_PREFIX, pair_in_use
+from reconciler.live_pair import CERT_NAME, KEY_NAME, pair_in_use, pair_prefix, switch_link
 from reconciler.resolve import resolve
 from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import load_tedge_config
@@ -34,8 +34,8 @@ def _matching(key_path: Path, cert_path: Path) -> bool:
     return public_key_id(cert.public_key()) == public_key_id(load_private_key(key_path.read_bytes()).public_key())
 
 
-def _pairs(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(PAIR_PREFIX))
+def _pairs(cert: Path) -> list[str]:
+    return sorted(p.name for p in cert.parent.iterdir() if p.name.startswith(pair_prefix(cert)))
 
 
 def test_rotation_routes_both_names_through_one_switch_link(device_dir):
@@ -43,8 +43,9 @@ def test_rotation_routes_both_names_through_one_switch_link(device_dir):
     spec = _spec(device_dir, key={"rotate_on_renewal": True})
     assert _run(spec).failed is None
     folder = cert_path.parent
-    assert os.readlink(key_path) == f"{LIVE_LINK}/{KEY_NAME}" and os.readlink(cert_path) == f"{LIVE_LINK}/{CERT_NAME}"
-    assert _pairs(folder) == [os.readlink(folder / LIVE_LINK)] == [pair_in_use(key_path, cert_path)]
+    link = switch_link(cert_path).name
+    assert os.readlink(key_path) == f"{link}/{KEY_NAME}" and os.readlink(cert_path) == f"{link}/{CERT_NAME}"
+    assert _pairs(cert_path) == [os.readlink(folder / link)] == [pair_in_use(key_path, cert_path)]
     assert _matching(key_path, cert_path)
     assert oct(os.stat(key_path).st_mode & 0o777) == "0o600"
     assert not Path(f"{key_path}.new").exists() and not Path(f"{cert_path}.new").exists()
@@ -60,7 +61,7 @@ def test_a_second_rotation_switches_again_and_leaves_one_pair_folder(device_dir)
     os.replace(cert_path.parent / ".tmp-cert", cert_path)  # due again (replaces the link, as tedge would)
     assert _run(spec).failed is None
     assert key_path.read_bytes() != first_key and _matching(key_path, cert_path)
-    assert len(_pairs(cert_path.parent)) == 1
+    assert len(_pairs(cert_path)) == 1
     assert len(list_backups(spec.paths.backup_dir)) == 2
 
 
@@ -103,14 +104,14 @@ def test_failed_activation_after_a_key_switch_switches_back(device_dir):
     assert report.failed is not None
     assert [r.status for r in report.outcome.results][-1] == "rolled-back"
     assert (key_path.read_bytes(), cert_path.read_bytes()) == before
-    assert len(_pairs(cert_path.parent)) == 1  # the rolled-back-from pair is gone
+    assert len(_pairs(cert_path)) == 1  # the rolled-back-from pair is gone
 
 
 def test_an_interrupted_switch_leaves_only_unreferenced_folders_which_the_next_run_sweeps(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
     spec = _spec(device_dir, key={"rotate_on_renewal": True})
     assert _run(spec).failed is None
-    stray = cert_path.parent / f"{PAIR_PREFIX}20260101T000000Z-abcdef"
+    stray = cert_path.parent / f"{pair_prefix(cert_path)}20260101T000000Z-abcdef"
     stray.mkdir()
     (stray / KEY_NAME).write_text("half a key")
     report = _run(spec)

@@ -23,7 +23,7 @@ from tests.tenant_device import Device
 # Hidden names the reconciler may leave in the certificate and backup folders: the lock, the run
 # history, and the switch link with the one pair folder it points at (live_pair.py; checked in
 # leftover_problems).
-ALLOWED_HIDDEN = (".reconcile.lock", ".reconcile-state.json", ".reconcile-live", ".reconcile-pair-*")
+ALLOWED_HIDDEN = (".reconcile.lock", ".*.reconcile-state.json", ".*.reconcile-live", ".*.reconcile-pair-*")
 SPENT_PASSWORD = 7  # reconcile's exit code when the registration is gone (the password was used)
 
 
@@ -139,8 +139,9 @@ def leftover_problems(device: Device) -> list[str]:
     for staged in (Path(f"{device.key}.new"), Path(f"{device.cert}.new")):
         if os.path.lexists(staged):
             problems.append(f"{staged.name} was left behind")
-    pairs = sorted(p.name for p in certs_dir.glob(".reconcile-pair-*"))
-    live = os.readlink(certs_dir / ".reconcile-live") if os.path.islink(certs_dir / ".reconcile-live") else None
+    pairs = sorted(p.name for p in certs_dir.glob(f".{device.cert.name}.reconcile-pair-*"))
+    link = certs_dir / f".{device.cert.name}.reconcile-live"
+    live = os.readlink(link) if os.path.islink(link) else None
     problems += [f"{name} was left behind (the switch link points at {live})" for name in pairs if name != live]
     return sorted(set(problems))
 

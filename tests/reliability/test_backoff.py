@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reconciler.layout import state_file
 from tests.conftest import RECONCILE
 from tests.reliability.simulated_day import (
     OTP,
@@ -117,7 +118,7 @@ def test_twenty_concurrent_runs_ask_the_tenant_once_and_leave_a_matching_pair(tm
 
 
 def _history(folder: Path) -> dict:
-    return json.loads((folder / "device-certs" / ".reconcile-state.json").read_text())
+    return json.loads(state_file(folder / "device-certs" / "tedge-certificate.pem").read_text())
 
 
 def _parse(text: str):
@@ -157,7 +158,7 @@ def test_a_new_one_time_password_in_the_same_file_ends_the_backoff(tmp_path, ten
     tenant.register("gw-0001", "a-new-password-0002")
     (tmp_path / "otp").write_text("a-new-password-0002\n")  # the operator registered again
     assert one_run(state, clock)[0].exit_code() == 0
-    assert "a-new-password" not in (tmp_path / "device-certs" / ".reconcile-state.json").read_text()
+    assert "a-new-password" not in json.dumps(_history(tmp_path))
 
 
 def test_status_shows_the_backoff_as_the_engine_judges_it(tmp_path, tenant):
