@@ -135,7 +135,7 @@ def test_renewal_returns_the_backup_and_a_diff_without_key_material(tmp_path, te
     assert not failed, result["msg"]
     assert result["reasons"] == ["RenewalDue"]
     backup = result["backup_file"]
-    assert backup.endswith("/tedge-certificate.pem") and Path(backup).read_bytes() == old
+    assert backup.endswith("/certificate.pem") and Path(backup).read_bytes() == old
     before, after = result["diff"]["before"], result["diff"]["after"]
     assert before["serial"] != after["serial"] and after["subject_cn"] == "gw-0001"
     assert "PRIVATE KEY" not in json.dumps(result)
@@ -144,3 +144,18 @@ def test_renewal_returns_the_backup_and_a_diff_without_key_material(tmp_path, te
 def test_a_negative_lock_timeout_is_bad_input(tmp_path):
     failed, result = call_module("certificate", device_args(NO_TENANT, tmp_path, lock_timeout=-1))
     assert failed and result["msg"] == "lock_timeout: must not be negative" and result["exit_code"] == 3
+
+
+def test_after_a_failure_with_the_tenant_a_run_backs_off_check_mode_plans_and_force_asks(tmp_path, tenant):
+    args = device_args(tenant, tmp_path, enrollment={"one_time_password": OTP, "retry_every": "1s", "max_wait": "1s"})
+    assert call_module("certificate", args)[1]["exit_name"] == "timed_out"  # not registered yet
+    failed, held = call_module("certificate", args)
+    assert failed and held["exit_name"] == "backing_off" and held["exit_code"] == 9
+    assert held["backoff"]["failures"] == 1 and held["backoff"]["reason"] == "enroll:timed_out"
+    asked = len(tenant.requests_to("simpleenroll"))
+    failed, planned = call_module("certificate", args, check_mode=True)
+    assert not failed and planned["changed"] is True and planned["status"] == "backoff" and planned["backoff"]
+    tenant.register("gw-0001", OTP)
+    failed, forced = call_module("certificate", {**args, "force": True})
+    assert not failed, forced["msg"]
+    assert forced["status"] == "changed" and len(tenant.requests_to("simpleenroll")) == asked + 1

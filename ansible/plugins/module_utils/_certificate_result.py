@@ -57,7 +57,8 @@ def certificate_result(report, check_mode, with_diff):
     from reconciler.report import report_dict
 
     document = report_dict(report)
-    pending = document["status"] == "pending"
+    # a plan is pending when it has actions, also while a backoff would hold the real run back
+    pending = document["status"] == "pending" or (check_mode and document["status"] == "backoff")
     facts = (document["after"] or document["before"])["certificate"]
     result = dict(
         changed=pending if check_mode else document["changed"],
