@@ -39,7 +39,8 @@ def one_day(kind: str, seed: int, backoff: bool = True):
         state = device_state(Path(folder), failing_tenant(kind, tenant), tenant.ca_bundle)
         if not backoff:
             without_backoff(state)
-        return hourly_day(state, clock, seed=seed, force=not backoff)
+        counted = None if kind == "refused" else tenant  # what the emulator saw: EST, tokens, CA certificates
+        return hourly_day(state, clock, seed=seed, force=not backoff, tenant=counted)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 from reconciler.errors import ReconcileError, Unavailable
@@ -14,9 +15,12 @@ def run_activation(spec: DesiredState) -> None:
     command = list(spec.activation.command)
     shown = " ".join(command)
     timeout = spec.activation.timeout.total_seconds()
+    secret = spec.enrollment.one_time_password_env
+    environment = {name: value for name, value in os.environ.items() if name != secret}  # the password stays ours
     try:
         result = subprocess.run(
-            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout
+            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout,
+            env=environment,
         )
     except FileNotFoundError:
         raise Unavailable(f"activation command `{shown}`: {command[0]} is not installed or not on PATH") from None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
 import struct
 from datetime import datetime
 from pathlib import Path
@@ -133,6 +134,8 @@ class AnswerStore:
 
 def _answer_in(reservation: Path, reserve: int) -> bytes | None:
     """The answer a killed run left in a reservation file, or None when it holds none."""
+    if not stat.S_ISREG(os.lstat(reservation).st_mode):
+        return None  # a link or anything else at our name: not ours, not read
     data = read_regular(reservation, reserve + TRAILER.size)
     if len(data) == reserve + TRAILER.size:  # not yet truncated: the trailer says whether and how much
         magic, length = TRAILER.unpack(data[reserve:])

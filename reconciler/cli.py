@@ -250,6 +250,9 @@ def run_reconcile(args) -> int:
     except KeyboardInterrupt:
         code = int(ExitCode.INTERRUPTED)
         raise
+    except Exception:  # a bug: main() says so in one line; the metrics still show a failed run
+        code = int(ExitCode.ERROR)
+        raise
     finally:
         if args.metrics_file and not args.dry_run and code is not None:  # also what is known of a run cut short
             from reconciler.metrics_file import write_run_metrics

@@ -29,6 +29,7 @@ from reconciler.safe_read import read_regular
 
 _TEMP = re.compile(r"^\.(?P<base>.+)\.(?:reconcile-)?[0-9a-f]{8}\.tmp$")
 _UNFINISHED_BACKUP = re.compile(r"^\.backup-.+\.tmp$")
+BACKUP_DIR_FILES = ("rejected-", "journal.jsonl", "backup-")  # what we write into backup_dir (temp files of)
 
 
 def _entries(directory: Path) -> list[os.DirEntry]:
@@ -71,7 +72,9 @@ def stale_paths(spec) -> list[Path]:
         if _same_bytes(staged(live), live):
             found.append(staged(live))
     for entry in _entries(paths.backup_dir):
-        if _UNFINISHED_BACKUP.match(entry.name) or (_TEMP.match(entry.name) and not _is_dir(entry)):
+        temp = _TEMP.match(entry.name)
+        ours = temp and temp.group("base").startswith(BACKUP_DIR_FILES) and not _is_dir(entry)
+        if ours or _UNFINISHED_BACKUP.match(entry.name):
             found.append(Path(entry.path))
     return found
 
@@ -83,11 +86,16 @@ def _recover_answers(spec, now) -> list[str]:
     candidate = staged(spec.paths.cert)
     notes = []
     for entry in _entries(candidate.parent):
-        if is_reservation(entry.name, candidate) and not _is_dir(entry):
-            try:
+        if not is_reservation(entry.name, candidate):
+            continue
+        try:
+            if entry.is_symlink():  # not something we made: removed, never followed
+                os.unlink(entry.path)
+                notes.append(f"removed {entry.path}, a link where only an answer of ours belongs")
+            elif not _is_dir(entry):
                 notes.append(recover(Path(entry.path), candidate, spec.paths.backup_dir, now))
-            except (OSError, ReconcileError) as err:
-                notes.append(f"could not recover {entry.path}: {err}")
+        except (OSError, ReconcileError) as err:
+            notes.append(f"could not recover {entry.path}: {err}")
     return notes
 
 

@@ -41,8 +41,10 @@ def _open(path: Path) -> int | str:
                 raise Blocked(f"{path} is a symbolic link; the lock file is never followed: remove the link") from None
             raise file_failure("cannot create the lock file", path, err) from None
         reason = f"{path}: {err.strerror}"
+        if err.errno == errno.EROFS:  # nothing can change here, so nothing needs the lock
+            return reason
     try:
-        return os.open(path, os.O_RDONLY | _FLAGS)  # an existing lock file can be locked read-only
+        return os.open(path, os.O_RDONLY | _FLAGS)  # no write permission: an existing lock still locks
     except OSError:
         return reason
 

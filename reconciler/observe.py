@@ -144,9 +144,12 @@ def unusable_paths(spec: DesiredState, directories: tuple[Path, ...]) -> tuple[s
             continue
         if not stat.S_ISDIR(st.st_mode):
             problems.append(f"{directory} is {kind_of(st.st_mode)}, not a directory")
-    csr = file_info(spec.paths.csr)
-    if csr.special:
-        problems.append(f"{csr.path} {csr.special}")
+    from reconciler.layout import state_file
+
+    for path in (spec.paths.csr, state_file(spec.paths.cert)):  # without its history a device would forget its backoff
+        info = file_info(path)
+        if info.special:
+            problems.append(f"{info.path} {info.special}")
     from reconciler.live_pair import switch_link
 
     link = switch_link(spec.paths.cert)

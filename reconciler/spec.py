@@ -69,6 +69,8 @@ def normalize_tenant_url(value: str) -> str:
     parts = urlsplit(text)
     if parts.scheme != "https":
         raise ValueError("the tenant must be reached over https")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the tenant URL must not carry a user or password (the device authenticates otherwise)")
     if not parts.hostname:
         raise ValueError(f"{value!r} has no host name")
     return f"https://{parts.netloc}"

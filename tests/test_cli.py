@@ -262,3 +262,21 @@ def test_json_output_reports_early_failures_as_a_document(device_dir):
     document = json.loads(result.stdout)
     assert document["status"] == "failed" and document["error"]["exit_code"] == 3
     assert "key.algorithm" in document["error"]["message"]
+
+
+def test_the_activation_command_does_not_inherit_the_one_time_password(device_dir):
+    key_path, cert_path = converged_device(device_dir, age=timedelta(days=10))
+    write_cert(Path(f"{cert_path}.new"), load_private_key(key_path.read_bytes()))
+    seen = device_dir / "activation-env"
+    state = write_state(device_dir, enrollment={"one_time_password_env": "DEVICE_OTP"},
+                        activation={"strategy": "command", "command": ["sh", "-c", f"env > {seen}"], "verify": "none"})
+    result = run("-f", str(state), "--config-dir", str(device_dir), env={"DEVICE_OTP": "s3cret-pass-0001"})
+    assert result.returncode == 0, result.stderr
+    assert "s3cret-pass-0001" not in seen.read_text() and "PATH=" in seen.read_text()
+
+
+def test_a_tenant_url_with_a_password_in_it_is_refused_without_echoing_it(device_dir):
+    state = write_state(device_dir, tenant={"url": "https://admin:hunter2@example.cumulocity.com"})
+    result = run("validate", str(state))
+    assert result.returncode == 3 and "must not carry a user or password" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr

@@ -126,3 +126,37 @@ def test_an_empty_reservation_is_removed(device_dir):
     reservation = _reservation(cert_path, b"", truncated=False)
     report = _run(_spec(device_dir))
     assert report.plan.converged and not reservation.exists()
+
+
+def test_temp_files_of_other_tools_in_a_shared_backup_directory_are_left_alone(device_dir):
+    converged_device(device_dir)
+    spec = _spec(device_dir)
+    spec.paths.backup_dir.mkdir(parents=True, exist_ok=True)
+    foreign = spec.paths.backup_dir / ".other-tool.0badcafe.tmp"
+    ours = spec.paths.backup_dir / ".rejected-20260101T000000.000000Z-x.pem.reconcile-0badcafe.tmp"
+    foreign.write_text("not ours")
+    ours.write_text("ours")
+    _run(spec)
+    assert foreign.exists() and not ours.exists()
+
+
+def test_a_link_at_a_reservation_name_is_removed_never_followed(device_dir, tmp_path_factory):
+    from reconciler.answer_store import reservation_path
+
+    _, cert_path = converged_device(device_dir)
+    secret = tmp_path_factory.mktemp("outside") / "secret.txt"
+    secret.write_text("not an answer")
+    link = reservation_path(Path(f"{cert_path}.new"))
+    link.symlink_to(secret)
+    report = _run(_spec(device_dir))
+    assert report.plan.converged and not os.path.lexists(link) and secret.read_text() == "not an answer"
+    assert not list(_spec(device_dir).paths.backup_dir.glob("rejected-*"))  # nothing read through it
+
+
+def test_a_directory_where_the_run_history_belongs_blocks_rather_than_forget_a_backoff(device_dir):
+    from reconciler.layout import state_file
+
+    _, cert_path = converged_device(device_dir)
+    state_file(cert_path).mkdir()
+    report = _run(_spec(device_dir))
+    assert report.exit_code() == 4 and [b.reason.value for b in report.plan.blockers] == ["NotARegularFile"]

@@ -64,11 +64,13 @@ def checked_ca_bundle(ca_bundle: Path | None) -> Path | None:
     """The trust file, refused (BadInput) unless it is a regular file: OpenSSL would block on a FIFO."""
     if ca_bundle is None:
         return None
-    from reconciler.errors import BadInput
-    from reconciler.safe_read import check_regular
+    from reconciler.errors import BadInput, Blocked
+    from reconciler.safe_read import FileRefused, check_regular
 
     try:
         check_regular(ca_bundle)
+    except FileRefused as err:  # a FIFO, device or directory where the file belongs: a person must move it
+        raise Blocked(f"CA bundle {ca_bundle}: {err.strerror}") from None
     except OSError as err:
         raise BadInput(f"CA bundle {ca_bundle}: {err.strerror}") from None
     return ca_bundle

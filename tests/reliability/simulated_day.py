@@ -21,7 +21,7 @@ from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import load_tedge_config
 
 OTP = "one-time-pass-0001"
-TIMER_SPREAD = 300  # seconds: the shipped timer's RandomizedDelaySec=5m
+TIMER_SPREAD = 300  # seconds a run may start after the hour (the timer's offset is fixed; the rest is load)
 
 
 class FakeTime:
@@ -93,8 +93,11 @@ def device_state(folder: Path, tenant_url: str, ca_bundle: Path, **sections) -> 
     return path
 
 
-def one_run(state: Path, clock: FakeTime, force: bool = False):
-    """A timer run at the fake clock's time; returns the report and the requests it made."""
+def one_run(state: Path, clock: FakeTime, force: bool = False, tenant=None):
+    """A timer run at the fake clock's time; returns the report and the requests it made: all the
+    emulator saw (EST, tokens, CA certificates) when `tenant` is given, else the EST attempts
+    (a tenant that refuses connections sees none of them as answers)."""
+    seen = len(tenant.requests) if tenant is not None else 0
     spec = resolve(load_desired_state(state), load_tedge_config(state.parent), state.parent)
     paces: list[Pace] = []
 
@@ -106,19 +109,21 @@ def one_run(state: Path, clock: FakeTime, force: bool = False):
         return TenantAuthority(the_spec, pace=pace, progress_stream=io.StringIO())
 
     report = reconcile(spec, dry_run=False, backends=Backends(authority=authority), clock=clock.now, lock_timeout=5, force=force)
+    if tenant is not None:
+        return report, len(tenant.requests) - seen
     failed_attempts = sum(len(pace.attempts) for pace in paces)
     succeeded = 1 if report.outcome and any(r.action.kind.value in ("enroll", "reenroll") and r.status == "done"
                                             for r in report.outcome.results) else 0
     return report, failed_attempts + succeeded
 
 
-def hourly_day(state: Path, clock: FakeTime, hours: int = 24, seed: int = 1, force: bool = False) -> Day:
+def hourly_day(state: Path, clock: FakeTime, hours: int = 24, seed: int = 1, force: bool = False, tenant=None) -> Day:
     """`hours` timer runs, one an hour, each delayed by up to the timer's spread (`force`: past any backoff)."""
     draw = random.Random(seed)
     day = Day()
     for hour in range(hours):
         clock.advance_to(hour * 3600 + draw.uniform(0, TIMER_SPREAD))
-        report, requests = one_run(state, clock, force)
+        report, requests = one_run(state, clock, force, tenant)
         day.runs.append(RunRecord(hour, report.exit_code(), requests))
     return day
 
@@ -157,4 +162,4 @@ def short_certificate_day(folder: Path, tenant, clock: FakeTime) -> Day:
     tenant.set_lifetime(SHORT_LIFETIME)
     state = device_state(folder, tenant.url, tenant.ca_bundle, renewal={"auth": "device-token", "token_url": tenant.token_url},
                          **SHORT)
-    return hourly_day(state, clock)
+    return hourly_day(state, clock, tenant=tenant)
