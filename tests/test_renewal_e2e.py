@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from reconciler.backup import CERT_FILE, KEY_FILE
 from reconciler.emulator.auth_proxy import AuthProxy
 from reconciler.emulator.token_responder import TokenResponder
 from reconciler.layout import list_backups
@@ -26,7 +27,7 @@ def _assert_renewed_with_same_key(device, before):
     info = certificate_info(load_certificates(cert)[0])
     assert info.subject_cn == "gw-0001" and info.not_before.year >= 2026
     (backup,) = list_backups(device.config_dir / "device-certs" / "backup")
-    assert (backup / "tedge-certificate.pem").read_bytes() == before[1]
+    assert (backup / CERT_FILE).read_bytes() == before[1]
 
 
 def test_renewal_with_device_token_over_mtls(tmp_path, tenant):
@@ -66,7 +67,7 @@ def test_renewal_with_key_rotation(tmp_path, tenant):
     assert device.run().returncode == 0
     assert device.live()[0] != before[0]
     (backup,) = list_backups(device.config_dir / "device-certs" / "backup")
-    assert (backup / "tedge-private-key.pem").read_bytes() == before[0]
+    assert (backup / KEY_FILE).read_bytes() == before[0]
 
 
 def test_refused_device_token_ends_with_exit_6(tmp_path, tenant):
