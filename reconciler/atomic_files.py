@@ -10,7 +10,6 @@ is refused before anything is written. Every OS error names what was being done 
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +32,7 @@ def failures_named(doing: str, path):
 
 
 def temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{TEMP_MARK}{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    return path.with_name(f".{path.name}.{TEMP_MARK}{os.urandom(4).hex()}{TEMP_SUFFIX}")  # not secrets: its imports cost a no-op run
 
 
 def fsync_dir(directory: Path) -> None:
@@ -82,8 +81,8 @@ def open_temp(path: Path, mode: int, uid: int | None, gid: int | None) -> tuple[
     return fd, temp
 
 
-def write_all(fd: int, data: bytes, where: Path, offset: int | None = None) -> None:
-    """Write every byte (at `offset` when given) and fsync; errors name `where`."""
+def write_all(fd: int, data: bytes, where: Path, offset: int | None = None, sync: bool = True) -> None:
+    """Write every byte (at `offset` when given) and fsync (unless `sync` is false); errors name `where`."""
     with failures_named("cannot write", where):
         view = memoryview(data)
         position = offset
@@ -92,13 +91,14 @@ def write_all(fd: int, data: bytes, where: Path, offset: int | None = None) -> N
             view = view[written:]
             if position is not None:
                 position += written
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
 
 
-def _write_temp(path: Path, data: bytes, mode: int, uid: int | None, gid: int | None) -> Path:
+def _write_temp(path: Path, data: bytes, mode: int, uid: int | None, gid: int | None, durable: bool = True) -> Path:
     fd, temp = open_temp(path, mode, uid, gid)
     try:
-        write_all(fd, data, path)
+        write_all(fd, data, path, sync=durable)
     except BaseException:
         os.close(fd)
         temp.unlink(missing_ok=True)
@@ -107,7 +107,7 @@ def _write_temp(path: Path, data: bytes, mode: int, uid: int | None, gid: int | 
     return temp
 
 
-def _put_in_place(temp: Path, path: Path) -> None:
+def _put_in_place(temp: Path, path: Path, durable: bool = True) -> None:
     """Rename a finished temp over `path` and make that durable; the temp goes if the rename fails."""
     try:
         with failures_named("cannot replace", path):
@@ -115,13 +115,18 @@ def _put_in_place(temp: Path, path: Path) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
-def write_atomic(path: Path, data: bytes, mode: int, uid: int | None = None, gid: int | None = None) -> None:
-    """Replace `path` with `data` in one step; readers see the old or the new file, never a mix."""
+def write_atomic(
+    path: Path, data: bytes, mode: int, uid: int | None = None, gid: int | None = None, durable: bool = True
+) -> None:
+    """Replace `path` with `data` in one step; readers see the old or the new file, never a mix.
+    `durable=False` skips the fsyncs, for what a power cut may roll back (the run history): a kill
+    still leaves the old or the new file, never a mix."""
     check_replaceable(path)
-    _put_in_place(_write_temp(path, data, mode, uid, gid), path)
+    _put_in_place(_write_temp(path, data, mode, uid, gid, durable), path, durable)
 
 
 def create_atomic(path: Path, data: bytes, mode: int, uid: int | None = None, gid: int | None = None) -> None:

@@ -21,8 +21,6 @@ still matches, and the next key change turns the certificate name into a link ag
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import stat
 from datetime import datetime
 from pathlib import Path
@@ -97,6 +95,8 @@ def unused(key: Path, cert: Path) -> list[Path]:
 def remove(path: Path) -> None:
     """Remove a pair folder (links inside are removed, never followed) or the switch link."""
     if stat.S_ISDIR(os.lstat(path).st_mode):
+        import shutil  # only when there is something to remove
+
         shutil.rmtree(path)  # fd-based on Linux
     else:
         os.unlink(path)
@@ -115,7 +115,7 @@ def _read_live(path: Path) -> bytes | None:
 def _write_pair(cert: Path, contents: list[tuple[PairFile, bytes | None]], uid, gid, now: datetime) -> str:
     """A new, complete, durable pair folder beside the certificate; returns its name."""
     home = cert.parent
-    name = f"{pair_prefix(cert)}{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(3)}"
+    name = f"{pair_prefix(cert)}{now:%Y%m%dT%H%M%S}Z-{os.urandom(3).hex()}"
     folder = home / name
     ensure_dir(home)
     with failures_named("cannot create the directory", folder):

@@ -186,9 +186,13 @@ def _mqtt_library_installed(spec: DesiredState) -> bool:
 def _activation_command_found(spec: DesiredState) -> bool:
     if spec.activation.strategy == "none":
         return True
-    from shutil import which
+    return executable_on_path(spec.activation.command[0])
 
-    return which(spec.activation.command[0]) is not None
+
+def executable_on_path(command: str) -> bool:
+    """shutil.which's answer, without importing shutil (and its compression modules) on every run."""
+    candidates = [command] if os.sep in command else [os.path.join(d or ".", command) for d in os.environ.get("PATH", "").split(os.pathsep)]
+    return any(os.path.isfile(path) and os.access(path, os.X_OK) for path in candidates)
 
 
 def observe(spec: DesiredState, environ: dict[str, str] | None = None) -> Observation:

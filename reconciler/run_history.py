@@ -279,7 +279,7 @@ def read_history(path: Path, warn: Callable[[str], None] = _warn_on_stderr) -> R
 def write_history(path: Path, history: RunHistory) -> None:
     """Replace the file in one step (never through a symlink: the rename replaces the link)."""
     text = json.dumps(history_dict(history), indent=2) + "\n"
-    write_atomic(path, text.encode(), FILE_MODE)
+    write_atomic(path, text.encode(), FILE_MODE, durable=False)  # every run writes it: no fsync to wear the flash
 
 
 def record_run(
