@@ -130,7 +130,7 @@ def load_private_key(data: bytes):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if b"PRIVATE KEY-----" in data:
+            if b"-----BEGIN" in data and b"PRIVATE KEY" in data:  # PEM (PKCS#8, PKCS#1, SEC1, encrypted)
                 return serialization.load_pem_private_key(data, password=None)
             return serialization.load_der_private_key(data, password=None)
     except TypeError:
