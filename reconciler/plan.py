@@ -52,20 +52,20 @@ def _candidate_key(i: Input):
         return None, f"it cannot be used ({candidate.error})" if candidate.file.exists else None
     if candidate.chain_problem:
         return None, candidate.chain_problem
-    if clock_behind(candidate.info, i.now) and _matching_key(i, candidate.info):
+    key_path = _matching_key(i, candidate.info)
+    if key_path is None:
+        cn = candidate.info.subject_cn
+        if cn != i.spec.device_id:
+            return None, f"its CN is {cn!r}, not the device id {i.spec.device_id!r}"
+        return None, "its public key is not the device's key"
+    if clock_behind(candidate.info, i.now):
         return None, None  # not set aside: candidate_not_yet_valid blocks until the clock is right
-    problem = None
     live = i.obs.cert.info if _live_pair_healthy(i) else None
-    nothing_better = not better_than(live, candidate.info, i.now)
-    for key_facts, key_path in ((i.obs.key, i.spec.paths.key), (i.obs.staged_key, staged(i.spec.paths.key))):
-        if not key_facts.usable or (key_path != i.spec.paths.key and key_facts.file.outside):
-            continue  # a staged key reached from outside never becomes the device's key
-        problem = candidate_problem(
-            candidate.info, key_facts.public_key_id, i.spec.device_id, i.now, i.spec.validity.renew_before, nothing_better
-        )
-        if problem is None:
-            return key_path, None
-    return None, problem or "its public key is not the device's key"
+    problem = candidate_problem(
+        candidate.info, candidate.info.public_key_id, i.spec.device_id, i.now, i.spec.validity.renew_before,
+        nothing_better=not better_than(live, candidate.info, i.now),
+    )
+    return (key_path, None) if problem is None else (None, problem)
 
 
 # --- the checks -------------------------------------------------------------------------------
