@@ -32,12 +32,20 @@ from reconciler.keygen import generate_private_key, private_key_pem
 from reconciler.layout import staged
 from reconciler.observation import Ownership
 from reconciler.limits import MAX_PEM_BYTES
-from reconciler.observe import declared_dirs, inside, observe_cert
+from reconciler.observe import declared_dirs, inside
 from reconciler.plan_model import Action, Kind, Plan
 from reconciler.safe_read import read_regular
 from reconciler.secret_source import one_time_password_source
 from reconciler.spec import DesiredState
 from reconciler.x509_facts import certificate_info, certificates_pem, load_certificates, load_private_key, public_key_id
+
+
+def _serial_of(cert: bytes) -> str:
+    """The serial of a certificate file's leaf, for a backup folder's name; `unreadable` when none."""
+    try:
+        return certificate_info(load_certificates(cert)[0]).serial
+    except ValueError:
+        return "unreadable"
 
 
 def read_file(path: Path, what: str) -> bytes:
@@ -68,6 +76,7 @@ class Applier:
         self.warnings: list[str] = []
         self.tenant_shortfall: str | None = None
         self.asked = "staged"  # how the certificate being verified came: enroll, reenroll, or staged earlier
+        self.live_certificate = None  # set from the plan by run()
         self.promoted_with_key: bool | None = None  # None: nothing promoted in this run
 
     # --- helpers ------------------------------------------------------------------------------
@@ -148,16 +157,6 @@ class Applier:
             self.authority.reenroll(csr, store)
         return self._staged_summary(action.target)
 
-    def _live_certificate(self, now: datetime):
-        """The live certificate when it serves this device now (for the short-certificate rule)."""
-        info = observe_cert(self.spec.paths.cert).info
-        try:
-            key_id = public_key_id(self._read_key(self.spec.paths.key).public_key())
-        except ReconcileError:
-            return None
-        usable = info is not None and info.public_key_id == key_id and info.subject_cn == self.spec.device_id
-        return info if usable and info.not_before <= now < info.not_after else None
-
     def _problem_of(self, action: Action, now: datetime) -> tuple[str | None, object]:
         """Why the staged answer must not go live (unreadable, another key or CN, the clock, the
         chain), or None; and its facts."""
@@ -167,7 +166,7 @@ class Applier:
         except ValueError as err:
             return f"the answer holds no usable certificate: {err}", None
         key_id = public_key_id(self._read_key(action.key).public_key())
-        nothing_better = not better_than(self._live_certificate(now), info, now)
+        nothing_better = not better_than(self.live_certificate, info, now)  # the planner's judgement of the live pair
         renew_before = self.spec.validity.renew_before
         problem = candidate_problem(info, key_id, self.spec.device_id, now, renew_before, nothing_better)
         return problem or self.authority.check_chain(issued), info
@@ -209,12 +208,7 @@ class Applier:
             moved = set_aside(paths.cert, paths.backup_dir, self.clock())
             return f"{paths.cert} cannot be a certificate; moved to {moved}"
         key = self._read_if_there(paths.key, "private key") if action.with_key else None
-        label = "no-certificate"
-        if cert is not None:
-            try:
-                label = certificate_info(load_certificates(cert)[0]).serial
-            except ValueError:
-                label = "unreadable"
+        label = "no-certificate" if cert is None else _serial_of(cert)
         self.backup_folder = self._back_up_pair(cert, key, label)
         return str(self.backup_folder)
 
@@ -288,11 +282,7 @@ class Applier:
         paths = self.spec.paths
         cert = self._read_if_there(paths.cert, "certificate")
         key = read_file(paths.key, "private key") if self.promoted_with_key else None
-        try:
-            serial = certificate_info(load_certificates(cert or b"")[0]).serial
-        except ValueError:
-            serial = "unreadable"
-        return self._back_up_pair(cert, key, f"{serial}-not-activated")
+        return self._back_up_pair(cert, key, f"{_serial_of(cert or b'')}-not-activated")
 
     def _roll_back(self, outcome: ApplyOutcome) -> None:
         """Restore this run's backup after a failed activation, then activate the old pair again."""
@@ -322,6 +312,7 @@ class Applier:
 
     def run(self, plan: Plan) -> ApplyOutcome:
         outcome = ApplyOutcome(warnings=self.warnings)
+        self.live_certificate = plan.live_certificate  # nothing live changes before the candidate is judged
         for action in plan.actions:
             handler = getattr(self, action.kind.value)
             try:

@@ -434,4 +434,5 @@ def plan(spec: DesiredState, obs: Observation, now: datetime) -> Plan:
     actions.extend(_permission_fixes(i, written))
     reasons = ([finding.reason.value] if finding else []) + [a.reason.value for a in actions]
     message = finding.message if finding else (actions[0].message if actions else None)
-    return Plan(tuple(actions), tuple(blockers), tuple(dict.fromkeys(reasons)), message, _live_pair_healthy(i))
+    live = i.obs.cert.info if _live_pair_healthy(i) else None
+    return Plan(tuple(actions), tuple(blockers), tuple(dict.fromkeys(reasons)), message, live)

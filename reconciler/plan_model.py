@@ -67,7 +67,12 @@ class Plan(NamedTuple):
     blockers: tuple = ()  # of Blocker
     findings: tuple = ()  # reason codes seen, for reports
     message: str | None = None  # the sentence of the check that fired: what will happen and why
-    live_healthy: bool = False  # the live pair works now: a failed activation after a swap falls back to it
+    live_certificate: object = None  # CertificateInfo of the live pair when it works now; else None
+
+    @property
+    def live_healthy(self) -> bool:
+        """A failed activation after a swap falls back to the live pair only when it works now."""
+        return self.live_certificate is not None
 
     @property
     def converged(self) -> bool:
