@@ -78,6 +78,7 @@ class Applier:
         self.asked = "staged"  # how the certificate being verified came: enroll, reenroll, or staged earlier
         self.live_certificate = None  # set from the plan by run()
         self.promoted_with_key: bool | None = None  # None: nothing promoted in this run
+        self.contacts = 0  # test connections and reconnects: they reach the tenant without the authority
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -194,6 +195,7 @@ class Applier:
         return str(action.target)
 
     def verify_connection(self, action: Action) -> str:
+        self.contacts += 1
         self.backends.test_connection(self.spec, action.target, action.key)
         return f"connected to {self.spec.tenant.mqtt}"
 
@@ -250,6 +252,7 @@ class Applier:
     def activate(self, action: Action) -> str:
         candidate = staged(self.spec.paths.cert)
         expected = read_file(candidate, "staged certificate") if os.path.lexists(candidate) else None
+        self.contacts += 1  # the mapper reconnects to the tenant with the new pair
         run_activation(self.spec)
         if expected is not None and read_file(self.spec.paths.cert, "certificate") != expected:
             raise ReconcileError(f"`{' '.join(self.spec.activation.command)}` succeeded but did not install {candidate}")
@@ -302,6 +305,7 @@ class Applier:
         detail = f"restored {restored} from {self.backup_folder}; the new one is kept in {kept}"
         if self.spec.activation.strategy != "none":
             try:
+                self.contacts += 1
                 run_activation(self.spec)
             except ReconcileError as err:
                 detail += f"; re-activation failed too: {err}"
@@ -342,4 +346,5 @@ class Applier:
     def _account(self, outcome: ApplyOutcome) -> None:
         """What the backoff needs to know of this run: requests sent, a certificate owed."""
         outcome.tenant_shortfall = self.tenant_shortfall
-        outcome.requests = getattr(self._authority, "requests", 0) if self._authority is not None else 0
+        asked = getattr(self._authority, "requests", 0) if self._authority is not None else 0
+        outcome.requests = asked + self.contacts

@@ -21,4 +21,4 @@ class ApplyOutcome:
     error: ReconcileError | None = None
     warnings: list[str] = field(default_factory=list)
     tenant_shortfall: str | None = None  # the tenant's certificate was already due: a failure for the backoff
-    requests: int = 0  # enrollment and renewal requests sent to the tenant in this run
+    requests: int = 0  # requests that reached for the tenant in this run: EST, tokens, CA certificates, MQTT, reconnects

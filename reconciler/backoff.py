@@ -5,7 +5,8 @@ when issued), the run history records how many runs in a row the tenant failed u
 of the next allowed request: `first`, doubling per failure, capped at `max`, stretched by up to
 10 % at random so that a fleet failing together does not come back together. A run before that
 time asks the tenant nothing (exit 9). Success, a change of the desired state, or a new one-time
-password in its file, ends it.
+password in its file, ends it. When the tenant itself asked for a longer wait (Retry-After, see
+c8y/retry.py), the backoff lasts at least that long.
 
 With the defaults (first 1h, max 24h, 5 requests per run) and an hourly timer, a tenant failing
 for a whole day hears from a device in at most 5 runs (0, 1, 3, 7, 15 hours): at most 25 requests.
@@ -51,11 +52,20 @@ def desired_state_digest(spec) -> str:
     return digest.hexdigest()[:16]
 
 
+def _believed(history, now: datetime, cap: timedelta) -> bool:
+    """Whether `backoff_until` can be trusted at `now`: no further off than the longest pause, or, when
+    the tenant's Retry-After set it, recorded by a run that is not in the future (a clock that was
+    ahead when it was set)."""
+    if history.backoff_until <= now + cap * (1 + SPREAD) + timedelta(seconds=1):
+        return True
+    set_by_tenant = history.tenant_wait_until is not None and history.tenant_wait_until >= history.backoff_until
+    return set_by_tenant and history.last_run is not None and history.last_run.time <= now
+
+
 def in_force(history, digest: str, now: datetime, cap: timedelta) -> Waiting | None:
-    """The backoff `history` records for this desired state, if it still holds at `now`. A time
-    further off than the longest pause (a clock that was ahead when it was set) is not believed."""
+    """The backoff `history` records for this desired state, if it still holds at `now` and is believed."""
     if history is None or history.backoff_until is None or history.backoff_digest != digest:
         return None
-    if not now < history.backoff_until <= now + cap * (1 + SPREAD) + timedelta(seconds=1):
+    if not now < history.backoff_until or not _believed(history, now, cap):
         return None
     return Waiting(history.backoff_until, history.tenant_failures, history.backoff_reason)

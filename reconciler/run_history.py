@@ -25,7 +25,10 @@ MAX_BYTES = 64 * 1024
 MAX_MESSAGE = 1000  # characters of a failure message kept: the file stays small whatever the tenant said
 FILE_MODE = 0o644  # nothing secret in it: operators and exporters may read it
 SUCCESS = ("converged", "changed")
-# steps that reach the tenant without an EST request: its CA certificates, an MQTT test connection, a reconnect
+# steps whose failure is the tenant's even when this run sent it nothing: the answer it gave (maybe in
+# an earlier run) is judged, the new certificate is tried on its MQTT endpoint, the mapper reconnects.
+# Every request itself (EST, device tokens, CA certificates, test connections, reconnects) is counted
+# in the apply outcome's `requests`: a run that sent one and failed is a tenant failure wherever it failed.
 TENANT_FACING = ("verify_candidate", "verify_connection", "activate")
 STATUSES = (*SUCCESS, "blocked", "failed", "interrupted", "backoff")
 
@@ -53,6 +56,7 @@ class RunHistory(NamedTuple):
     tenant_failures: int = 0  # runs in a row in which the tenant failed us (backoff.py)
     backoff_reason: str | None = None  # what failed last: `enroll:unreachable`, `reenroll:short-certificate`
     backoff_digest: str | None = None  # the desired state the backoff was set under; another one ends it
+    tenant_wait_until: datetime | None = None  # the tenant's own Retry-After: no request before it (retry.py)
 
 
 class RunOutcome(NamedTuple):
@@ -63,6 +67,7 @@ class RunOutcome(NamedTuple):
     reason: str | None = None  # for blocked and failed runs
     message: str | None = None
     tenant_failed: str | None = None  # the tenant failed us (a request failed, or its certificate was already due): why
+    not_before: datetime | None = None  # the tenant asked (Retry-After) for no request before this time
 
 
 class BackoffPolicy(NamedTuple):
@@ -95,7 +100,10 @@ def outcome_of_report(report) -> RunOutcome:
         # step facing the tenant failed, must not ask again at once; a local failure before any request must not wait
         asked = bool(report.outcome and report.outcome.requests) or where in TENANT_FACING
         tenant_failed = reason if asked else report.tenant_shortfall
-        return RunOutcome("failed", code, reason, error.message, tenant_failed)
+        not_before = getattr(error, "not_before", None)  # set by retry.py when the tenant's last answer said Retry-After
+        if not_before is not None:
+            tenant_failed = f"{where}:retry-after"
+        return RunOutcome("failed", code, reason, error.message, tenant_failed, not_before)
     if report.plan.blockers:
         blocker = report.plan.blockers[0]
         return RunOutcome("blocked", int(ExitCode.BLOCKED), f"blocked:{blocker.reason.value}", blocker.message)
@@ -124,11 +132,15 @@ def _backed_off(history: RunHistory, outcome: RunOutcome, now: datetime, make_po
         policy = make_policy()
         failures = (history.tenant_failures if history.backoff_digest == policy.digest else 0) + 1
         until = (now + policy.pause(failures)).replace(microsecond=0)
+        if outcome.not_before is not None:  # the tenant's own wait is never cut short by a shorter pause
+            until = max(until, outcome.not_before)
         return history._replace(
-            tenant_failures=failures, backoff_until=until, backoff_reason=outcome.tenant_failed, backoff_digest=policy.digest
+            tenant_failures=failures, backoff_until=until, backoff_reason=outcome.tenant_failed, backoff_digest=policy.digest,
+            tenant_wait_until=outcome.not_before,
         )
     if outcome.status in SUCCESS:
-        return history._replace(tenant_failures=0, backoff_until=None, backoff_reason=None, backoff_digest=None)
+        return history._replace(tenant_failures=0, backoff_until=None, backoff_reason=None, backoff_digest=None,
+                                tenant_wait_until=None)
     return history  # blocked, failed without asking the tenant, backing off, interrupted: as it was
 
 
@@ -179,6 +191,7 @@ def history_dict(history: RunHistory) -> dict:
         "tenant_failures": history.tenant_failures,
         "backoff_reason": history.backoff_reason,
         "backoff_digest": history.backoff_digest,
+        "tenant_wait_until": _time_or_none(history.tenant_wait_until),
     }
 
 
@@ -252,6 +265,7 @@ def parse_history(data: bytes) -> RunHistory:
         tenant_failures=_count(document, "tenant_failures"),
         backoff_reason=_field(document, "backoff_reason", str, optional=True),
         backoff_digest=_field(document, "backoff_digest", str, optional=True),
+        tenant_wait_until=_when(document, "tenant_wait_until", optional=True),
     )
 
 

@@ -6,7 +6,7 @@ import logging
 
 from cryptography import x509
 
-from reconciler.c8y.device_token import token_over_mqtt, token_over_mtls
+from reconciler.c8y.device_token import MQTT_WAIT_SECONDS, token_over_mqtt, token_over_mtls
 from reconciler.c8y.est import CACERTS_PATH, CSR_HEADERS, ENROLL_PATH, REENROLL_PATH, csr_body, judge
 from reconciler.c8y.http import Transient, new_session, send
 from reconciler.c8y.progress import Progress
@@ -25,7 +25,8 @@ log = logging.getLogger("reconciler.tenant")
 class TenantAuthority:
     """Implements the apply-side CertificateAuthority seam against a (real or emulated) tenant."""
 
-    def __init__(self, spec: DesiredState, pace: Pace | None = None, progress_stream=None):
+    def __init__(self, spec: DesiredState, pace: Pace | None = None, progress_stream=None,
+                 mqtt_wait: float = MQTT_WAIT_SECONDS):
         self.spec = spec
         self.session = new_session(spec.tenant.ca_bundle)
         self.timeout = spec.tenant.timeout.total_seconds()
@@ -33,7 +34,13 @@ class TenantAuthority:
         self.pace = pace or Pace(enrollment.retry_every.total_seconds(), enrollment.max_wait.total_seconds(), enrollment.max_attempts)
         self.progress_stream = progress_stream  # None: stderr
         self._ca: list[x509.Certificate] | None = None
-        self.requests = 0  # EST requests sent: a run that sent none cannot have been failed by the tenant
+        self.mqtt_wait = mqtt_wait  # per token request over MQTT (tests shorten it)
+        # every request toward the tenant (EST, device tokens, its CA certificates): a run that sent
+        # none cannot have been failed by the tenant, one that sent some and failed backs off
+        self.requests = 0
+
+    def _sent(self) -> None:
+        self.requests += 1
 
     def _tenant_url(self, path: str) -> str:
         if not self.spec.tenant.url:
@@ -65,7 +72,10 @@ class TenantAuthority:
         if auth == "tedge-proxy":  # the mapper's proxy adds the device token itself
             self._post_csr(self.spec.renewal.proxy_url + REENROLL_PATH, csr_der, False, store)
             return
-        token = token_over_mqtt(self.spec) if auth == "mqtt" else token_over_mtls(self.spec)
+        if auth == "mqtt":
+            token = token_over_mqtt(self.spec, wait=self.mqtt_wait, sent=self._sent)
+        else:
+            token = token_over_mtls(self.spec, sent=self._sent)
         self._post_csr(self._tenant_url(REENROLL_PATH), csr_der, False, store, headers={"Authorization": f"Bearer {token}"})
 
     def _tenant_ca(self) -> list[x509.Certificate]:
@@ -79,6 +89,7 @@ class TenantAuthority:
         self._ca = []
         if self.spec.tenant.url:
             try:
+                self._sent()
                 answer = send(self.session, "GET", self._tenant_url(CACERTS_PATH), timeout=self.timeout)
                 if answer.status == 200:
                     self._ca = load_certificates(answer.body)  # any form; warnings of odd certificates kept inside

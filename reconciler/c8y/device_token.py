@@ -1,14 +1,18 @@
-"""A device token (JWT) for re-enrollment: over the local thin-edge MQTT broker, or over mTLS."""
+"""A device token (JWT) for re-enrollment: over the local thin-edge MQTT broker, or over mTLS.
+
+Each request that goes toward the tenant calls `sent()` first: the run counts it, so that a token
+that cannot be had is a tenant failure and starts the backoff like a failed enrollment."""
 
 from __future__ import annotations
 
 import json
 import os
 import queue
+from typing import Callable
 
 from reconciler.c8y.endpoints import host_port
 from reconciler.c8y.http import Transient, host_of, new_session, send
-from reconciler.errors import ReconcileError, TenantRefused, Unavailable, Unreachable
+from reconciler.errors import TenantRefused, Unavailable, Unreachable
 from reconciler.spec import DesiredState
 
 TOKEN_REQUEST_TOPIC = "c8y/s/uat"
@@ -17,7 +21,12 @@ MQTT_WAIT_SECONDS = 20.0  # thin-edge waits this long, three times
 MQTT_TRIES = 3
 
 
-def token_over_mqtt(spec: DesiredState, wait: float = MQTT_WAIT_SECONDS, tries: int = MQTT_TRIES) -> str:
+def _nothing() -> None:
+    pass
+
+
+def token_over_mqtt(spec: DesiredState, wait: float = MQTT_WAIT_SECONDS, tries: int = MQTT_TRIES,
+                    sent: Callable[[], None] = _nothing) -> str:
     """Publish an empty message to c8y/s/uat on the local broker; the cloud answers `71,<jwt>` on c8y/s/dat."""
     try:
         import paho.mqtt.client as mqtt
@@ -41,6 +50,7 @@ def token_over_mqtt(spec: DesiredState, wait: float = MQTT_WAIT_SECONDS, tries: 
         except queue.Empty:
             raise Unreachable(f"the local MQTT broker at {host}:{port} did not confirm the subscription") from None
         for _ in range(tries):
+            sent()  # the bridge carries it to the cloud: a request to the tenant
             client.publish(TOKEN_REQUEST_TOPIC, b"", qos=1)
             try:
                 while True:
@@ -49,7 +59,7 @@ def token_over_mqtt(spec: DesiredState, wait: float = MQTT_WAIT_SECONDS, tries: 
                         return payload[3:]
             except queue.Empty:
                 continue
-        raise ReconcileError(
+        raise Unreachable(
             f"no device token on {TOKEN_ANSWER_TOPIC} after {tries} requests of {wait:g}s; is the c8y bridge connected?"
         )
     finally:
@@ -57,14 +67,16 @@ def token_over_mqtt(spec: DesiredState, wait: float = MQTT_WAIT_SECONDS, tries: 
         client.disconnect()
 
 
-def token_over_mtls(spec: DesiredState) -> str:
-    """POST deviceAccessToken with the current certificate as TLS client certificate."""
+def token_over_mtls(spec: DesiredState, sent: Callable[[], None] = _nothing) -> str:
+    """POST deviceAccessToken with the current certificate as TLS client certificate. A tenant in
+    trouble (429, 5xx) or out of reach is Unreachable (8); a refusal is TenantRefused (6)."""
     url = spec.renewal.token_url
     if not url:
         raise TenantRefused("renewal.auth device-token needs renewal.token_url or tenant.url")
     session = new_session(spec.tenant.ca_bundle)
     session.cert = (str(spec.paths.cert), str(spec.paths.key))
     try:
+        sent()
         answer = send(session, "POST", url, timeout=spec.tenant.timeout.total_seconds(), headers={"Accept": "application/json"})
     except Transient as err:
         raise Unreachable(f"device token: {err}") from None
@@ -72,6 +84,8 @@ def token_over_mtls(spec: DesiredState) -> str:
         session.close()
     if answer.status in (401, 403):
         raise TenantRefused(f"{host_of(url)} refused the device certificate for a token ({answer.status}): {answer.tenant_message()}")
+    if answer.status == 429 or answer.status >= 500:
+        raise Unreachable(f"{host_of(url)} gave no device token ({answer.status}): {answer.tenant_message()}")
     if answer.status != 200:
         raise TenantRefused(f"{host_of(url)} gave no device token ({answer.status}): {answer.tenant_message()}")
     try:

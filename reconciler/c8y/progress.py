@@ -22,11 +22,14 @@ class Progress:
         self.live = not self.as_json and self.stream.isatty()
         self._drawn = False
 
-    def waiting(self, attempt: int, elapsed: float, reason: str, next_in: float) -> None:
-        line = f"{self.what}: attempt {attempt}, {_short(elapsed)} elapsed, next try in {_short(next_in)} — {reason}"
+    def waiting(self, attempt: int, elapsed: float, reason: str, next_in: float, asked: float | None = None) -> None:
+        """`asked`: the tenant's Retry-After in seconds, shown as it was given."""
+        told = "" if asked is None else f" (the tenant's Retry-After: {_short(asked)})"
+        line = f"{self.what}: attempt {attempt}, {_short(elapsed)} elapsed, next try in {_short(next_in)}{told} — {reason}"
         if self.as_json:
+            extra = {} if asked is None else {"retry_after_s": round(asked, 1)}
             self.stream.write(json_line("info", line, event="waiting", attempt=attempt, elapsed_s=round(elapsed, 1),
-                                        next_in_s=round(next_in, 1), detail=reason) + "\n")
+                                        next_in_s=round(next_in, 1), detail=reason, **extra) + "\n")
         elif self.live:
             self.stream.write("\r\033[K" + line[:200])
             self._drawn = True

@@ -1,11 +1,16 @@
 """A day of hourly timer runs in seconds: the engine and the tenant client with an injected clock,
-against the real emulator over HTTPS. Shared by tests/reliability and bench/failing_tenant_day.py."""
+against the real emulator over HTTPS. Shared by tests/reliability and bench/failing_tenant_day.py.
+
+Requests are counted where they arrive (FarSide): the emulator's request log (its HTTPS and mTLS
+ports), the auth proxy's log, the MQTT token responder's, the connections a hang-up port took —
+never what the client believes it sent."""
 
 from __future__ import annotations
 
 import io
 import random
 import socket
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +20,9 @@ import yaml
 from reconciler.backends import Backends
 from reconciler.c8y.authority import TenantAuthority
 from reconciler.c8y.retry import Pace
+from reconciler.emulator.auth_proxy import VIA, AuthProxy
+from reconciler.emulator.hang_up import HangUpPort
+from reconciler.emulator.token_responder import TokenResponder
 from reconciler.engine import reconcile
 from reconciler.resolve import resolve
 from reconciler.spec_load import load_desired_state
@@ -22,6 +30,23 @@ from reconciler.tedge_config import load_tedge_config
 
 OTP = "one-time-pass-0001"
 TIMER_SPREAD = 300  # seconds a run may start after the hour (the timer's offset is fixed; the rest is load)
+MQTT_WAIT = 0.2  # real seconds per token request over MQTT in a simulated day (the shipped 20 s would take minutes)
+
+
+class FarSide:
+    """Everything the tenant's side received: the emulator's requests (except those the auth proxy
+    forwarded: each is already counted once, at the proxy), plus the logs of the proxy, the MQTT
+    token responder and hang-up ports."""
+
+    def __init__(self, tenant, proxies=(), responders=(), ports=()):
+        self.tenant, self.proxies, self.responders, self.ports = tenant, list(proxies), list(responders), list(ports)
+
+    def received(self) -> int:
+        direct = sum(1 for seen in list(self.tenant.requests)
+                     if {k.lower(): v for k, v in seen.headers.items()}.get("via") != VIA)
+        return (direct + sum(len(proxy.requests) for proxy in self.proxies)
+                + sum(len(responder.received) for responder in self.responders)
+                + sum(len(port.connections) for port in self.ports))
 
 
 class FakeTime:
@@ -61,7 +86,7 @@ def simulated_clock(tenant) -> FakeTime:
 class RunRecord:
     hour: int
     exit_code: int
-    requests: int  # to the tenant's EST endpoints, in this run
+    requests: int  # what the tenant's side received in this run (FarSide)
 
 
 @dataclass
@@ -93,37 +118,29 @@ def device_state(folder: Path, tenant_url: str, ca_bundle: Path, **sections) -> 
     return path
 
 
-def one_run(state: Path, clock: FakeTime, force: bool = False, tenant=None):
-    """A timer run at the fake clock's time; returns the report and the requests it made: all the
-    emulator saw (EST, tokens, CA certificates) when `tenant` is given, else the EST attempts
-    (a tenant that refuses connections sees none of them as answers)."""
-    seen = len(tenant.requests) if tenant is not None else 0
+def one_run(state: Path, clock: FakeTime, far: FarSide, force: bool = False):
+    """A timer run at the fake clock's time; returns the report and the requests the tenant's side
+    received during it (`far`): EST, device tokens, CA certificates, connections reset."""
+    seen = far.received()
     spec = resolve(load_desired_state(state), load_tedge_config(state.parent), state.parent)
-    paces: list[Pace] = []
 
     def authority(the_spec):
         enrollment = the_spec.enrollment
         pace = Pace(enrollment.retry_every.total_seconds(), enrollment.max_wait.total_seconds(), enrollment.max_attempts,
-                    clock=clock.monotonic, sleep=clock.sleep)
-        paces.append(pace)
-        return TenantAuthority(the_spec, pace=pace, progress_stream=io.StringIO())
+                    clock=clock.monotonic, sleep=clock.sleep, wall=clock.now)
+        return TenantAuthority(the_spec, pace=pace, progress_stream=io.StringIO(), mqtt_wait=MQTT_WAIT)
 
     report = reconcile(spec, dry_run=False, backends=Backends(authority=authority), clock=clock.now, lock_timeout=5, force=force)
-    if tenant is not None:
-        return report, len(tenant.requests) - seen
-    failed_attempts = sum(len(pace.attempts) for pace in paces)
-    succeeded = 1 if report.outcome and any(r.action.kind.value in ("enroll", "reenroll") and r.status == "done"
-                                            for r in report.outcome.results) else 0
-    return report, failed_attempts + succeeded
+    return report, far.received() - seen
 
 
-def hourly_day(state: Path, clock: FakeTime, hours: int = 24, seed: int = 1, force: bool = False, tenant=None) -> Day:
+def hourly_day(state: Path, clock: FakeTime, far: FarSide, hours: int = 24, seed: int = 1, force: bool = False) -> Day:
     """`hours` timer runs, one an hour, each delayed by up to the timer's spread (`force`: past any backoff)."""
     draw = random.Random(seed)
     day = Day()
     for hour in range(hours):
         clock.advance_to(hour * 3600 + draw.uniform(0, TIMER_SPREAD))
-        report, requests = one_run(state, clock, force, tenant)
+        report, requests = one_run(state, clock, far, force)
         day.runs.append(RunRecord(hour, report.exit_code(), requests))
     return day
 
@@ -134,22 +151,75 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # closed again when the with block ends: connections are refused
 
 
-def without_backoff(state: Path) -> None:
-    """The settings as they were before the backoff: no cap on a run's requests (forced runs skip the rest)."""
-    data = yaml.safe_load(state.read_text())
-    data["enrollment"]["max_attempts"] = 1000
-    state.write_text(yaml.safe_dump(data))
+ENROLLMENT_FAILURES = ("503", "reset", "refused", "never-registered")
 
 
-def failing_tenant(kind: str, tenant) -> str:
-    """The tenant URL of a tenant failing in the way `kind` says, for a whole day."""
-    if kind == "never-registered":
-        return tenant.url
-    tenant.register("gw-0001", OTP)
-    if kind == "503":
-        tenant.fault("status", status=503, times=10**6)
-        return tenant.url
-    return f"https://127.0.0.1:{closed_port()}"
+@contextmanager
+def failing_enrollment(kind: str, tenant, folder: Path):
+    """A desired state whose enrollment meets a tenant failing the way `kind` says for a whole day,
+    and the far side that counts what it receives. `refused` (a closed port) receives nothing
+    countable: only exit codes can be asserted for it; `reset` is the counted equivalent."""
+    with ExitStack() as stack:
+        far, url = FarSide(tenant), tenant.url
+        if kind != "never-registered":
+            tenant.register("gw-0001", OTP)
+        if kind == "503":
+            tenant.fault("status", status=503, times=10**6)
+        elif kind == "reset":
+            port = stack.enter_context(HangUpPort())
+            far.ports.append(port)
+            url = port.url
+        elif kind == "refused":
+            url = f"https://127.0.0.1:{closed_port()}"
+        yield device_state(folder, url, tenant.ca_bundle), far
+
+
+# (auth, failure) of a renewal against a failing tenant: the device token cannot be had, or the EST
+# request after it fails
+RENEWAL_FAILURES = (
+    ("device-token", "token-503"), ("device-token", "token-reset"), ("device-token", "est-503"),
+    ("tedge-proxy", "token-503"), ("tedge-proxy", "proxy-reset"),
+    ("mqtt", "token-unanswered"),
+)
+
+
+@contextmanager
+def failing_renewal(auth: str, kind: str, tenant, folder: Path):
+    """A device due for renewal with `renewal.auth: auth`, against a tenant failing as `kind` says."""
+    from tests.device_files import converged_device
+    from tests.mosquitto import Mosquitto
+
+    converged_device(folder, age=timedelta(days=340), ca=tenant.ca)  # due for renewal
+    tenant.registry.enrolled["gw-0001"] = "old"
+    with ExitStack() as stack:
+        far = FarSide(tenant)
+        renewal: dict = {"auth": auth}
+        if auth == "device-token":
+            renewal["token_url"] = tenant.token_url
+            if kind == "token-503":
+                tenant.fault("status", path="deviceAccessToken", status=503, times=10**6)
+            elif kind == "token-reset":
+                port = stack.enter_context(HangUpPort())
+                far.ports.append(port)
+                renewal["token_url"] = f"{port.url}/devicecontrol/deviceAccessToken"
+            else:
+                tenant.fault("status", path="simplereenroll", status=503, times=10**6)
+        elif auth == "tedge-proxy":
+            if kind == "proxy-reset":
+                port = stack.enter_context(HangUpPort())
+                far.ports.append(port)
+                renewal["proxy_url"] = f"http://127.0.0.1:{port.port}/c8y"
+            else:
+                proxy = stack.enter_context(AuthProxy(tenant, "gw-0001", token_fails=True))
+                far.proxies.append(proxy)
+                renewal["proxy_url"] = proxy.url
+        else:
+            broker = Mosquitto(folder / "local-broker")
+            stack.callback(broker.stop)
+            responder = stack.enter_context(TokenResponder(tenant, "gw-0001", "127.0.0.1", broker.port, answering=False))
+            far.responders.append(responder)
+            renewal["local_broker"] = broker.address
+        yield device_state(folder, tenant.url, tenant.ca_bundle, renewal=renewal), far
 
 
 # A lifetime a little above renew_before: the tenant backdates by a minute, so every answer is due on arrival.
@@ -162,4 +232,4 @@ def short_certificate_day(folder: Path, tenant, clock: FakeTime) -> Day:
     tenant.set_lifetime(SHORT_LIFETIME)
     state = device_state(folder, tenant.url, tenant.ca_bundle, renewal={"auth": "device-token", "token_url": tenant.token_url},
                          **SHORT)
-    return hourly_day(state, clock, tenant=tenant)
+    return hourly_day(state, clock, FarSide(tenant))
