@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from reconciler.c8y.est import csr_body, judge, retry_after_seconds
 from reconciler.c8y.http import Answer, Transient
 from reconciler.c8y.progress import Progress
-from reconciler.c8y.retry import Pace, keep_trying
+from reconciler.c8y.retry import Pace, ServerWait, keep_trying
 from reconciler.errors import TenantRefused, TimedOut, Unreachable
 from tests.conftest import ROOT
 
@@ -133,13 +134,48 @@ def test_not_registered_retries_every_retry_every_with_jitter():
     assert certs and fake.sleeps == [30.0, 30.0]  # 30 × (0.9 + 0.5/5)
 
 
-def test_retry_after_is_honoured_but_never_beyond_max_wait():
+WALL = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def test_retry_after_is_waited_in_full_and_shown_in_the_progress_line():
+    fake = FakeTime()
+    pending = judge(_json(202, **{"retry-after": "50"}), enrolling=True)
+    done = judge(Answer(200, {}, (ROOT_FIXTURE).read_bytes()), enrolling=True)
+    shown = io.StringIO()
+    certs = keep_trying(_answers(pending, done), _pace(fake, max_wait=60), Progress("enrollment of gw-1", shown))
+    assert certs and fake.sleeps == [50.0]  # not jittered, not shortened
+    assert "next try in 50s (the tenant's Retry-After: 50s)" in shown.getvalue()
+
+
+def test_a_retry_after_beyond_max_wait_ends_the_run_without_asking_again_and_names_the_earliest_next_attempt():
     fake = FakeTime()
     pending = judge(_json(202, **{"retry-after": "5"}), enrolling=True)
-    forever = judge(_json(202, **{"retry-after": "99999"}), enrolling=True)
-    with pytest.raises(TimedOut):
-        keep_trying(_answers(pending, forever, pending), _pace(fake, max_wait=60), Quiet())
-    assert fake.sleeps == [5.0, 55.0]
+    an_hour = judge(_json(202, **{"retry-after": "3600"}), enrolling=True)
+    asked = []
+
+    def attempt():
+        asked.append(1)
+        return [pending, an_hour, pending][len(asked) - 1]
+
+    pace = _pace(fake, max_wait=60)
+    pace.wall = lambda: WALL + timedelta(seconds=fake.now)
+    with pytest.raises(ServerWait) as raised:
+        keep_trying(attempt, pace, Quiet())
+    assert len(asked) == 2 and fake.sleeps == [5.0]  # never the 55 s that were left of max_wait
+    assert raised.value.exit_code == 7
+    assert raised.value.not_before == datetime(2026, 1, 1, 13, 0, 5, tzinfo=timezone.utc)
+    assert "wait 1h (Retry-After)" in raised.value.message and "no request before 2026-01-01T13:00:05Z" in raised.value.message
+
+
+def test_the_last_retry_after_of_a_run_that_ran_out_of_attempts_is_kept_for_the_next_run():
+    fake = FakeTime()
+    busy = judge(_json(503, **{"retry-after": "10"}), enrolling=True)
+    pace = _pace(fake, max_wait=600, max_attempts=2)
+    pace.wall = lambda: WALL + timedelta(seconds=fake.now)
+    with pytest.raises(Unreachable) as raised:
+        keep_trying(_answers(busy, busy), pace, Quiet())
+    assert fake.sleeps == [10.0]
+    assert raised.value.not_before == WALL + timedelta(seconds=20)
 
 
 def test_server_trouble_backs_off_exponentially_capped_at_retry_every():

@@ -196,3 +196,39 @@ def test_status_shows_the_backoff_as_the_engine_judges_it(tmp_path, tenant):
     assert device.run().returncode == 9
     make_device(tmp_path, tenant, enrollment={"max_wait": "1s", "retry_every": "2s"})  # a new desired state
     assert status()["backing_off"] is False  # the engine would ask again: status says so too
+
+
+def test_a_tenant_retry_after_beyond_max_wait_ends_the_run_and_no_run_asks_before_it_even_past_the_backoff(tmp_path, tenant):
+    tenant.register("gw-0001", OTP, approved=False)  # manual approval: 202 + Retry-After
+    tenant.pending_retry_after = 3600
+    backoff = {"url": tenant.url, "ca_bundle": str(tenant.ca_bundle), "backoff": {"first": "10m", "max": "30m"}}
+    state = device_state(tmp_path, tenant.url, tenant.ca_bundle, tenant=backoff)
+    clock, far = simulated_clock(tenant), FarSide(tenant)
+    first, requests = one_run(state, clock, far)
+    asked_at = clock.now()
+    assert first.exit_code() == 7 and requests == 1, first.failed  # ended at once, not asked again within max_wait
+    assert "wait 1h (Retry-After)" in first.failed.message and "no request before" in first.failed.message
+    history = _history(tmp_path)
+    assert history["backoff_reason"] == "enroll:retry-after"
+    assert _parse(history["tenant_wait_until"]) >= asked_at.replace(microsecond=0) + timedelta(hours=1)
+    for minutes in (15, 35, 55):  # past the 10m backoff and its 30m cap: the tenant's wait still holds
+        clock.advance_to(minutes * 60)
+        held, requests = one_run(state, clock, far)
+        assert held.exit_code() == 9 and requests == 0, (minutes, held.failed)
+    tenant.approve("gw-0001")
+    clock.advance_to(61 * 60 + 1)
+    done, requests = one_run(state, clock, far)
+    assert done.exit_code() == 0 and done.changed and len(tenant.requests_to("simpleenroll")) == 2
+
+
+def test_force_asks_before_the_tenants_retry_after(tmp_path, tenant):
+    tenant.register("gw-0001", OTP, approved=False)
+    tenant.pending_retry_after = 3600
+    state = device_state(tmp_path, tenant.url, tenant.ca_bundle)
+    clock, far = simulated_clock(tenant), FarSide(tenant)
+    assert one_run(state, clock, far)[0].exit_code() == 7
+    tenant.approve("gw-0001")
+    assert one_run(state, clock, far)[0].exit_code() == 9
+    forced, requests = one_run(state, clock, far, force=True)
+    assert forced.exit_code() == 0 and requests >= 1
+    assert _history(tmp_path)["tenant_wait_until"] is None
