@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from reconciler.emulator.server import TenantEmulator  # noqa: E402
 
+GRACE = 30.0  # seconds past one retry_every before a device that has no certificate is given up on
+
 
 def one_run(tenant: TenantEmulator, number: int, retry_every: float) -> float:
     device_id = f"lag-{number}"
@@ -40,7 +42,13 @@ def one_run(tenant: TenantEmulator, number: int, retry_every: float) -> float:
         time.sleep(retry_every * random.uniform(1.0, 2.0))  # registered somewhere between two attempts
         tenant.register(device_id, "lag-password-01")
         registered = time.monotonic()
+        deadline = registered + retry_every * 1.1 + GRACE
         while not cert.exists():
+            if device.poll() is not None or time.monotonic() > deadline:  # died, or will never get there: say so
+                device.kill()
+                device.wait()
+                raise SystemExit(f"{device_id}: no certificate {time.monotonic() - registered:.1f}s after registration "
+                                 f"(device exit code {device.returncode})")
             time.sleep(0.01)
         lag = time.monotonic() - registered
         assert device.wait(timeout=30) == 0
