@@ -2,7 +2,7 @@
 
 A certificate the tenant issues for a spent one-time password exists once. So, before asking,
 a reservation file `.<cert>.new.reconcile-<hex>.answer` is created beside `<cert>.new`, space
-for the largest answer we accept (plus a 16-byte trailer) is allocated, fsync'd, and mapped
+for the largest answer we accept (limits.MAX_ANSWER_BYTES, plus a 16-byte trailer) is allocated, fsync'd, and mapped
 into memory (a read-only, unwritable or full directory stops the run here, nothing sent).
 
 The body of a 2xx is copied into the shared mapping as it streams in (`begin`/`write`/`end`,
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from reconciler.atomic_files import TEMP_MARK, check_replaceable, failures_named, fsync_dir, temp_path
 from reconciler.errors import Blocked
-from reconciler.limits import MAX_ANSWER_BYTES
+from reconciler.limits import LEGACY_ANSWER_RESERVES, MAX_ANSWER_BYTES
 from reconciler.safe_read import read_regular
 
 ANSWER_SUFFIX = ".answer"
@@ -133,13 +133,16 @@ class AnswerStore:
 
 
 def _answer_in(reservation: Path, reserve: int) -> bytes | None:
-    """The answer a killed run left in a reservation file, or None when it holds none."""
+    """The answer a killed run left in a reservation file, or None when it holds none. A reservation
+    of the size an earlier version reserved (LEGACY_ANSWER_RESERVES) is read by its trailer too."""
     if not stat.S_ISREG(os.lstat(reservation).st_mode):
         return None  # a link or anything else at our name: not ours, not read
-    data = read_regular(reservation, reserve + TRAILER.size)
-    if len(data) == reserve + TRAILER.size:  # not yet truncated: the trailer says whether and how much
-        magic, length = TRAILER.unpack(data[reserve:])
-        return data[:length] if magic == MAGIC and 0 < length <= reserve else None
+    sizes = {size + TRAILER.size: size for size in (reserve, *LEGACY_ANSWER_RESERVES)}
+    data = read_regular(reservation, max(sizes))
+    if len(data) in sizes:  # not yet truncated: the trailer says whether and how much
+        space = sizes[len(data)]
+        magic, length = TRAILER.unpack(data[space:])
+        return data[:length] if magic == MAGIC and 0 < length <= space else None
     # truncated to the answer but not yet renamed; a reservation cut short while allocating is all zeros
     return data if data.strip(b"\0") else None
 
@@ -151,7 +154,7 @@ def recover(reservation: Path, target: Path, backup_dir: Path, now: datetime, re
         reservation.unlink()
         return f"removed {reservation}, a reservation no answer arrived for"
     if os.path.lexists(target):
-        if read_regular(target, reserve) == answer:
+        if read_regular(target, max(reserve, *LEGACY_ANSWER_RESERVES)) == answer:
             reservation.unlink()
             return f"removed {reservation}, already stored as {target}"
         from reconciler.backup import keep_evidence  # two different answers: keep both, stage neither over the other

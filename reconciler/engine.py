@@ -84,12 +84,13 @@ def reconcile(
             _hold_back(report, spec, clock())
         return report
 
-    from reconciler.layout import lock_file, state_file
-    from reconciler.lock import exclusive_lock
+    from reconciler.layout import state_file
+    from reconciler.lock import device_lock
     from reconciler.run_history import recording
 
-    with exclusive_lock(lock_file(spec.paths.cert), lock_timeout) as lock:
-        if not lock.held:  # read-only or unwritable: nothing can change, nothing is recorded
+    paths = spec.paths
+    with device_lock(paths.cert, (paths.key, paths.cert, paths.csr), lock_timeout) as lock:
+        if not lock.held:  # read-only, unwritable or a special device file: nothing changes, nothing is recorded
             report, _ = _observe_and_plan(spec, clock, dry_run=False, environ=environ)
             if report.plan.actions and not report.plan.blockers:
                 from reconciler.errors import Blocked

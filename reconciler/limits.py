@@ -5,7 +5,12 @@ Each is far above what a real file or answer holds, and far below what could sta
 
 KIB = 1024
 
-MAX_ANSWER_BYTES = 256 * KIB  # a tenant answer (a certificate chain is a few KiB); also the space reserved for it
+# A tenant answer of any kind (certificate, token, CA certificates, error page), and the space
+# reserved on disk before a request (answer_store.py). A real enrollment answer is under 1 KiB
+# (tests/fixtures/c8y), a chain a few KiB; 32 KiB keeps a wide margin and lets a device enroll on
+# a 64 KiB partition (the reservation, key, CSR and run history fit on it together).
+MAX_ANSWER_BYTES = 32 * KIB
+LEGACY_ANSWER_RESERVES = (256 * KIB,)  # what earlier versions reserved: their reservations are still recovered
 MAX_PEM_BYTES = 256 * KIB  # a key or certificate on disk; a staged answer is at most MAX_ANSWER_BYTES
 MAX_STATE_BYTES = 256 * KIB  # a desired-state file
 MAX_TEDGE_TOML_BYTES = 1024 * KIB  # thin-edge's configuration

@@ -2,7 +2,9 @@
 
 On a read-only or unwritable certificate directory no lock can be created, and none is needed:
 nothing can change there. The run goes on without it, to report a converged device as such;
-the engine refuses to apply anything in that state.
+the engine refuses to apply anything in that state. The same holds when a device file is a
+FIFO, device, socket or directory (`device.cert_path = /dev/null`): the run is blocked, and
+nothing — no lock, no run history — is created beside it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import stat
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 from reconciler.errors import Blocked, Locked, file_failure
-from reconciler.safe_read import kind_of
+from reconciler.safe_read import kind_of, not_regular
 
 _UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 _FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -25,7 +27,7 @@ _FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 class LockState(NamedTuple):
     held: bool
-    unwritable: str | None = None  # why no lock could be created: the place is read-only
+    unwritable: str | None = None  # why no lock was created: the place is read-only, or a device file is special
 
 
 def _open(path: Path) -> int | str:
@@ -76,3 +78,32 @@ def exclusive_lock(path: Path, timeout: float):
         yield LockState(held=True)
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def special_device_file(paths: Iterable[Path]) -> str | None:
+    """`<path> is a FIFO, not a regular file` for the first of `paths` (links followed) that exists
+    and is not a regular file; None when each is regular or absent."""
+    for path in paths:
+        try:
+            reason = not_regular(os.stat(path))
+        except FileNotFoundError:  # absent, or a dangling link: written when needed
+            continue
+        except OSError as err:
+            return f"{path} cannot be examined: {err.strerror}"
+        if reason:
+            return f"{path} {reason}"
+    return None
+
+
+@contextmanager
+def device_lock(cert: Path, device_files: Iterable[Path], timeout: float):
+    """The lock beside `cert` (layout.lock_file), taken only when every device file is a regular file
+    or absent: beside a special file nothing is created (the run is blocked by the planner)."""
+    from reconciler.layout import lock_file
+
+    special = special_device_file(device_files)
+    if special is not None:
+        yield LockState(held=False, unwritable=special)
+        return
+    with exclusive_lock(lock_file(cert), timeout) as state:
+        yield state

@@ -14,6 +14,7 @@ from reconciler.errors import BadInput
 from reconciler.spec import DesiredState, normalize_tenant_url
 from reconciler.spec_types import RenewBefore, parse_renew_before
 from reconciler.tedge_config import TedgeConfig
+from reconciler.urls import join_host_port
 
 DEFAULT_REQUESTED = timedelta(days=365)
 DEFAULT_RENEW_BEFORE = RenewBefore(duration=timedelta(days=30))
@@ -51,11 +52,12 @@ def _distinct(files: dict[str, Path]) -> None:
 def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> DesiredState:
     """Return a copy of `desired` with every default filled in and every path absolute."""
     tenant_url = desired.tenant.url or _tedge_value(
-        normalize_tenant_url, config.c8y_http or config.c8y_url, "c8y.http", config
+        normalize_tenant_url, config.c8y_http or config.c8y_url, "c8y.http" if config.c8y_http else "c8y.url", config
     )
+    tenant_host = urlsplit(tenant_url).hostname if tenant_url else None
     tenant_mqtt = desired.tenant.mqtt or config.c8y_mqtt
-    if tenant_mqtt is None and tenant_url:
-        tenant_mqtt = f"{urlsplit(tenant_url).hostname}:{MQTT_TLS_PORT}"
+    if tenant_mqtt is None and tenant_host:
+        tenant_mqtt = join_host_port(tenant_host, MQTT_TLS_PORT)
 
     certs = config.device_certs_dir
     paths = desired.paths
@@ -77,13 +79,11 @@ def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> Desir
     proxy_url = renewal.proxy_url
     if proxy_url is None:
         scheme = "https" if config.proxy_cert_path else "http"
-        proxy_url = f"{scheme}://{config.proxy_host or '127.0.0.1'}:{config.proxy_port or 8001}/c8y"
-    local_broker = renewal.local_broker or (
-        f"{config.mqtt_client_host or 'localhost'}:{config.mqtt_client_port or 1883}"
-    )
+        proxy_url = f"{scheme}://{join_host_port(config.proxy_host or '127.0.0.1', config.proxy_port or 8001)}/c8y"
+    local_broker = renewal.local_broker or join_host_port(config.mqtt_client_host or "localhost", config.mqtt_client_port or 1883)
     token_url = renewal.token_url
-    if token_url is None and tenant_url:
-        token_url = f"https://{urlsplit(tenant_url).hostname}:8443/devicecontrol/deviceAccessToken"
+    if token_url is None and tenant_host:
+        token_url = f"https://{join_host_port(tenant_host, 8443)}/devicecontrol/deviceAccessToken"
     otp_file = _absolute(enrollment.one_time_password_file, base_dir)
 
     return desired.model_copy(

@@ -7,8 +7,6 @@ annotations` here: pydantic would have to evaluate every annotation string at im
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reconciler.spec_types import (
@@ -18,6 +16,7 @@ from reconciler.spec_types import (
     PositiveDuration,
     RenewBeforeField,
 )
+from reconciler.urls import check_url, split_endpoint, tenant_url
 
 KeyAlgorithm = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
 
@@ -56,24 +55,27 @@ class Tenant(Strict):
     @field_validator("url")
     @classmethod
     def _https_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        return normalize_tenant_url(value)
+        return None if value is None else normalize_tenant_url(value)
+
+    @field_validator("mqtt")
+    @classmethod
+    def _mqtt_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else _endpoint(value, 8883)
 
 
 def normalize_tenant_url(value: str) -> str:
     """`example.cumulocity.com` or `https://example.cumulocity.com/` → `https://example.cumulocity.com`."""
-    text = value.strip()
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme != "https":
-        raise ValueError("the tenant must be reached over https")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("the tenant URL must not carry a user or password (the device authenticates otherwise)")
-    if not parts.hostname:
-        raise ValueError(f"{value!r} has no host name")
-    return f"https://{parts.netloc}"
+    return tenant_url(value)
+
+
+def _endpoint(value: str, default_port: int) -> str:
+    split_endpoint(value, default_port)  # refuses what is no host[:port]
+    return value.strip()
+
+
+def _url(value: str, schemes: tuple[str, ...]) -> str:
+    check_url(value, schemes)  # refuses what is no URL, or one with a user or password
+    return value.strip()
 
 
 class Enrollment(Strict):
@@ -142,6 +144,21 @@ class Renewal(Strict):
         description="deviceAccessToken endpoint (mTLS) for device-token; "
         "default https://<tenant host>:8443/devicecontrol/deviceAccessToken.",
     )
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        return None if value is None else _url(value, ("http", "https"))
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str | None) -> str | None:
+        return None if value is None else _url(value, ("https",))
+
+    @field_validator("local_broker")
+    @classmethod
+    def _local_broker(cls, value: str | None) -> str | None:
+        return None if value is None else _endpoint(value, 1883)
 
 
 class Activation(Strict):

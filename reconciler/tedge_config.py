@@ -1,4 +1,7 @@
-"""The few tedge.toml settings the reconciler honours, with thin-edge's documented defaults."""
+"""The few tedge.toml settings the reconciler honours, with thin-edge's documented defaults.
+
+Addresses (c8y.url, c8y.http, c8y.mqtt, the proxy and broker hosts) are checked as they are read,
+as the desired state's are: a bad one is refused naming the file and key, whichever source wins."""
 
 import os
 import sys
@@ -7,6 +10,7 @@ from typing import NamedTuple
 
 from reconciler.errors import BadInput
 from reconciler.limits import MAX_TEDGE_TOML_BYTES
+from reconciler.urls import check_host, split_endpoint, tenant_url
 
 DEFAULT_CONFIG_DIR = Path("/etc/tedge")
 CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"
@@ -60,6 +64,18 @@ def _text(table: dict, dotted: str, where: Path) -> str | None:
     return str(value)
 
 
+def _checked(table: dict, dotted: str, where: Path, check) -> str | None:
+    """A string setting that `check` (from urls.py) accepts; BadInput naming the file and key otherwise."""
+    value = _text(table, dotted, where)
+    if value is None:
+        return None
+    try:
+        check(value)
+    except ValueError as err:
+        raise BadInput(f"{where}: {dotted}: {err}") from None
+    return value
+
+
 def _port(table: dict, dotted: str, where: Path) -> int | None:
     value = _get(table, dotted)
     if value is None:
@@ -97,9 +113,9 @@ def load_tedge_config(config_dir: Path) -> TedgeConfig:
 
     return TedgeConfig(
         config_dir=config_dir,
-        c8y_url=_text(table, "c8y.url", path),
-        c8y_http=_text(table, "c8y.http", path),
-        c8y_mqtt=_text(table, "c8y.mqtt", path),
+        c8y_url=_checked(table, "c8y.url", path, tenant_url),
+        c8y_http=_checked(table, "c8y.http", path, tenant_url),
+        c8y_mqtt=_checked(table, "c8y.mqtt", path, lambda value: split_endpoint(value, 8883)),
         key_path=path_of("device.key_path"),
         cert_path=path_of("device.cert_path"),
         csr_path=path_of("device.csr_path"),
@@ -107,9 +123,9 @@ def load_tedge_config(config_dir: Path) -> TedgeConfig:
         organization_unit=_text(table, "certificate.organization_unit", path),
         requested_duration=_text(table, "certificate.validity.requested_duration", path),
         minimum_duration=_text(table, "certificate.validity.minimum_duration", path),
-        proxy_host=_text(table, "c8y.proxy.client.host", path),
+        proxy_host=_checked(table, "c8y.proxy.client.host", path, check_host),
         proxy_port=_port(table, "c8y.proxy.client.port", path),
         proxy_cert_path=_text(table, "c8y.proxy.cert_path", path),
-        mqtt_client_host=_text(table, "mqtt.client.host", path),
+        mqtt_client_host=_checked(table, "mqtt.client.host", path, check_host),
         mqtt_client_port=_port(table, "mqtt.client.port", path),
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.hostile_states import DRY, Mount, Row, Scene
 
 READ_ONLY = Mount(read_only=True)
-FULL = Mount(free=64 * 1024)  # room for a key and a CSR, not for the 256 KiB kept for an answer
+FULL = Mount(free=16 * 1024)  # room for a key and a CSR, not for the 32 KiB kept for an answer (limits.py)
 NO_ROOM_AT_ALL = Mount(free=0)
 NO_ROOM = r"cannot reserve .* for the tenant's answer .*nothing was sent"
 

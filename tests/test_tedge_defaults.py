@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from reconciler.errors import BadInput
 from reconciler.resolve import resolve
 from reconciler.spec import DesiredState
 from reconciler.tedge_config import config_dir_from, load_tedge_config
@@ -91,3 +94,27 @@ def test_config_dir_option_env_default(monkeypatch):
     assert config_dir_from(None) == Path("/from/env")
     monkeypatch.delenv("TEDGE_CONFIG_DIR")
     assert config_dir_from(None) == Path("/etc/tedge")
+
+
+def test_an_internationalised_tenant_host_is_an_address(tmp_path):
+    spec = _resolve(tmp_path, tenant={"url": "https://bücher.example"})
+    assert spec.tenant.url == "https://bücher.example"
+    assert spec.tenant.mqtt == "bücher.example:8883"
+
+
+def test_ipv6_addresses_keep_their_brackets_in_every_derived_address(tmp_path):
+    (tmp_path / "tedge.toml").write_text('[c8y]\nurl = "[2001:db8::1]"\n[c8y.proxy.client]\nhost = "::1"\nport = 8002\n'
+                                         '[mqtt.client]\nhost = "::1"\n')
+    spec = _resolve(tmp_path)
+    assert spec.tenant.url == "https://[2001:db8::1]"
+    assert spec.tenant.mqtt == "[2001:db8::1]:8883"
+    assert spec.renewal.token_url == "https://[2001:db8::1]:8443/devicecontrol/deviceAccessToken"
+    assert spec.renewal.proxy_url == "http://[::1]:8002/c8y"
+    assert spec.renewal.local_broker == "[::1]:1883"
+
+
+def test_tedge_toml_addresses_are_checked_even_when_the_desired_state_names_its_own(tmp_path):
+    """A bad c8y.url is a broken tedge.toml (thin-edge reads it too), whichever source wins."""
+    (tmp_path / "tedge.toml").write_text('[c8y]\nurl = "not a url"\n')
+    with pytest.raises(BadInput, match=r"tedge\.toml: c8y\.url: 'not a url' contains a space"):
+        _resolve(tmp_path, tenant={"url": "other.example.com"})

@@ -16,6 +16,7 @@ from reconciler.chain import chain_problem
 from reconciler.errors import BadInput, TenantRefused
 from reconciler.interrupts import held_back
 from reconciler.tenant_ca import load_tenant_ca
+from reconciler.urls import redact
 from reconciler.x509_facts import load_certificates
 from reconciler.spec import DesiredState
 
@@ -56,7 +57,7 @@ class TenantAuthority:
                 verdict = judge(answer, enrolling=enrolling)
                 if verdict.answer is not None:
                     store.keep(verdict.answer)  # durable before anything else happens, a log line included
-            log.info("POST %s answered %s (%d bytes)", url, answer.status, len(answer.body))
+            log.info("POST %s answered %s (%d bytes)", redact(url), answer.status, len(answer.body))
             return verdict
 
         headers = {**CSR_HEADERS, **kwargs.pop("headers", {})}

@@ -4,6 +4,7 @@ request, proxies from the environment, and answers larger than a sane cap refuse
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,9 @@ import requests
 
 from reconciler.errors import TenantRefused
 from reconciler.limits import MAX_ANSWER_BYTES
+from reconciler.urls import redact
 
+log = logging.getLogger("reconciler.http")
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,16 @@ def new_session(ca_bundle: Path | None) -> requests.Session:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc
+    """`host[:port]` of `url`, never its user or password (messages and logs name hosts through here)."""
+    return urlsplit(redact(url)).netloc
 
 
 def send(session: requests.Session, method: str, url: str, *, timeout: float, sink=None, **kwargs) -> Answer:
     """One request. TenantRefused for TLS failures and oversized answers; Transient for the rest.
     A `sink` (answer_store.AnswerStore) gets the body of a 2xx as it arrives, before the response
     is closed: no system call lies between the tenant's last byte and its safety."""
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s %s%s", method, redact(url), _via_proxy(session, url))
     try:
         # verify passed per request: requests lets REQUESTS_CA_BUNDLE override a session's setting.
         kwargs.setdefault("verify", session.verify)
@@ -123,9 +129,17 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, si
     except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
         raise Transient(f"cannot reach {host_of(url)}: {_reason(err)}") from None
     except requests.exceptions.InvalidURL:
-        raise TenantRefused(f"invalid URL {url!r}") from None
+        raise TenantRefused(f"invalid URL {redact(url)!r}") from None
     except requests.exceptions.RequestException as err:  # undecodable content, redirect loops, ...: never retried
         raise TenantRefused(f"{host_of(url)} answered in a way that cannot be used ({type(err).__name__})") from None
+
+
+def _via_proxy(session: requests.Session, url: str) -> str:
+    """` via proxy <url>` when the environment (HTTPS_PROXY, NO_PROXY) sends `url` through one; its
+    user and password, which HTTPS_PROXY may carry, are never shown."""
+    proxies = session.merge_environment_settings(url, {}, None, None, None)["proxies"]
+    proxy = requests.utils.select_proxy(url, proxies)
+    return f" via proxy {redact(proxy)}" if proxy else ""
 
 
 def _held_open(response):
