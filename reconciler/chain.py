@@ -65,7 +65,7 @@ def chain_problem(issued: list[x509.Certificate], anchors: list[x509.Certificate
         except ValueError:  # names are parsed only when compared: a malformed one shows here
             return "its chain holds a malformed name"
     known = ", ".join(fingerprint(a) for a in anchors)
-    return (f"it is not signed by the key of the tenant CA in {where} (SHA-256 {known}); the certificate "
+    return (f"it does not chain to the tenant CA: not signed by the key of {where} (SHA-256 {known}); the certificate "
             f"(SHA-256 {fingerprint(issued[0])}) names the issuer {issuer}: if the tenant's CA key changed, "
             f"replace tenant.ca_certificate with its current CA certificate (`reconcile register --ca-out FILE`)")
 

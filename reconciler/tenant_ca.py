@@ -49,7 +49,7 @@ class TrustedCa:
 
     def problem_with(self, issued: list[x509.Certificate]) -> str | None:
         """Why `issued` does not chain to this CA; None when it does or when there is no CA."""
-        where = "the tenant's /.well-known/est/cacerts answer" if self.source == CACERTS else f"tenant.ca_certificate {self.source}"
+        where = "the CA in the tenant's /.well-known/est/cacerts answer" if self.source == CACERTS else f"the CA in tenant.ca_certificate {self.source}"
         return chain_problem(issued, list(self.certificates), where)
 
     @property
