@@ -49,10 +49,10 @@ class TenantCa:
 
 
 def _json(admin: AdminClient, path: str, what: str) -> dict:
-    try:
-        answer = admin.request("GET", path, headers={"Accept": "application/json"})
-    except TenantRefused as err:  # the registering role alone cannot read trusted certificates
-        raise TenantRefused(f"reading {what}: {err} (needs {ROLES})") from None
+    try:  # the role that registers devices alone cannot read trusted certificates
+        answer = admin.request("GET", path, needs=ROLES, headers={"Accept": "application/json"})
+    except TenantRefused as err:
+        raise TenantRefused(f"reading {what}: {err}") from None
     if not 200 <= answer.status < 300:
         raise TenantRefused(f"reading {what}: the tenant answered {answer.status}: {answer.tenant_message()}")
     try:

@@ -79,8 +79,12 @@ def reconcile_registrations(admin, devices, state, replace, check_mode):
 def tenant_ca_of(admin):
     """The tenant's CA certificate as the module returns it (reading changes nothing: also in check mode)."""
     from reconciler.c8y.trusted_certificates import fetch_tenant_ca
+    from reconciler.errors import TenantRefused
 
-    return fetch_tenant_ca(admin).as_dict()
+    try:
+        return fetch_tenant_ca(admin).as_dict()
+    except TenantRefused as err:
+        raise TenantRefused(f"{err} (or set fetch_tenant_ca: false)") from None
 
 
 def summary(rows):
