@@ -50,6 +50,11 @@ def test_register_ca_out_writes_the_ca_the_tenant_issues_with(tmp_path, tenant):
     assert not tenant.registry.get("gw-1")
 
 
+def test_only_the_tenant_ca_is_written_when_the_tenant_lists_other_trusted_certificates_too(tmp_path, tenant):
+    tenant.filters_trusted_certificates = False  # the manufacturer CA it also trusts comes along
+    assert _fetched_ca(tmp_path, tenant).read_bytes() == tenant.ca.certificate_pem
+
+
 def test_register_with_devices_writes_the_ca_before_registering(tmp_path, tenant):
     path = tmp_path / "ca.pem"
     result = _register(tenant, "--device", "gw-1", "--show-otp", "--ca-out", str(path))

@@ -217,7 +217,7 @@ class TenantHandler(BaseHTTPRequestHandler):
         if unquote(tenant_id) != self.tenant.tenant_id:
             return self._error(404, "tenant/Not Found", f"Could not find tenant with id {unquote(tenant_id)}")
         entries = [trusted_certificate(self.tenant.ca.certificate, True), trusted_certificate(self.tenant.fleet_ca().certificate, False)]
-        if "certificateAuthority=true" in urlsplit(self.path).query:
+        if self.tenant.filters_trusted_certificates and "certificateAuthority=true" in urlsplit(self.path).query:
             entries = [e for e in entries if e["tenantCertificateAuthority"]]
         self._json(200, {"certificates": entries, "statistics": {"currentPage": 1, "pageSize": 2000},
                          "self": f"{self.tenant.url}{self.path}"})

@@ -75,6 +75,7 @@ class TenantEmulator:
         self.lifetime = timedelta(days=365)
         self.clock = lambda: datetime.now(timezone.utc)  # dates issued certificates; tests may set a simulated one
         self.feature_active = True
+        self.filters_trusted_certificates = True  # honour ?certificateAuthority=true (False: list every trusted certificate)
         self.refuse_tokens = False
         self.success_status = 200
         self.send_transfer_encoding = False
