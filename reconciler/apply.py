@@ -74,6 +74,7 @@ class Applier:
         self.csr_der: bytes | None = None
         self.backup_folder: Path | None = None
         self.warnings: list[str] = []
+        self.tenant_ca = None  # the tenant_ca.TrustedCa the last issued certificate was checked against
         self.tenant_shortfall: str | None = None
         self.asked = "staged"  # how the certificate being verified came: enroll, reenroll, or staged earlier
         self.live_certificate = None  # set from the plan by run()
@@ -170,7 +171,22 @@ class Applier:
         nothing_better = not better_than(self.live_certificate, info, now)  # the planner's judgement of the live pair
         renew_before = self.spec.validity.renew_before
         problem = candidate_problem(info, key_id, self.spec.device_id, now, renew_before, nothing_better)
-        return problem or self.authority.check_chain(issued), info
+        return problem or self._chain_problem(issued), info
+
+    def _chain_problem(self, issued: list[x509.Certificate]) -> str | None:
+        """The tenant CA's verdict; an unchecked chain is said once per run, as a warning."""
+        problem = self.authority.check_chain(issued)
+        trust = getattr(self.authority, "trust", None)
+        if trust is not None and trust is not self.tenant_ca:
+            self.tenant_ca = trust
+            if not trust.verified:
+                self.warnings.append(trust.warning)
+        return problem
+
+    @property
+    def _checked(self) -> str:
+        unchecked = self.tenant_ca is not None and not self.tenant_ca.verified
+        return "key, CN and clock (the chain is not verified)" if unchecked else "key, CN, clock and tenant CA"
 
     def verify_candidate(self, action: Action) -> str:
         now = self.clock()
@@ -184,8 +200,8 @@ class Applier:
         if already_due(info, now, self.spec.validity.renew_before):
             self.warnings.append(short_lifetime_warning(info, self.spec.validity.renew_before))
             self.tenant_shortfall = f"{self.asked}:short-certificate"
-            return "matches the key, CN, clock and tenant CA; already due for renewal, stored as the best there is"
-        return "matches the key, CN, clock and tenant CA"
+            return f"matches the {self._checked}; already due for renewal, stored as the best there is"
+        return f"matches the {self._checked}"
 
     def stage(self, action: Action) -> str:
         """The staged answer in PEM, the form thin-edge and mosquitto read."""
@@ -348,3 +364,4 @@ class Applier:
         outcome.tenant_shortfall = self.tenant_shortfall
         asked = getattr(self._authority, "requests", 0) if self._authority is not None else 0
         outcome.requests = asked + self.contacts
+        outcome.tenant_ca = self.tenant_ca

@@ -22,3 +22,4 @@ class ApplyOutcome:
     warnings: list[str] = field(default_factory=list)
     tenant_shortfall: str | None = None  # the tenant's certificate was already due: a failure for the backoff
     requests: int = 0  # requests that reached for the tenant in this run: EST, tokens, CA certificates, MQTT, reconnects
+    tenant_ca: object | None = None  # tenant_ca.TrustedCa an issued certificate was checked against; None: none checked

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from reconciler.errors import BadInput, ExitCode
+from reconciler.errors import BadInput, ExitCode, ReconcileError
 
 HELP = """\
 Register devices on the tenant for certificate enrollment, each with a one-time password.
@@ -19,16 +19,21 @@ A device without a password gets a random 32-character one; generated passwords 
 only where you ask: --otp-out FILE (CSV, mode 0600) or --show-otp (stdout).
 Devices are uploaded in chunks to POST /devicecontrol/bulkNewDeviceRequests.
 
+With --ca-out FILE it also writes the tenant's CA certificate (PEM, mode 0644) from the tenant's
+trusted certificates (the entry marked tenantCertificateAuthority; needs ROLE_TENANT_ADMIN or
+ROLE_TENANT_MANAGEMENT_READ): give it to every device as tenant.ca_certificate, so that issued
+certificates are checked against it. --ca-out without devices fetches only the CA.
+
 Admin credentials come from C8Y_USER, C8Y_PASSWORD, C8Y_TENANT in the environment, or from
 --credentials-file (the same KEY=VALUE lines); never from the command line.
 """
 
 EPILOG = """\
 exit codes:
-  0  every device registered (created or updated); or --status / --print-url shown
+  0  every device registered (created or updated); or --status / --print-url shown; --ca-out written
   1  at least one device failed (see its reason)
   3  bad input (options, device file, credentials)
-  6  the tenant refused (admin credentials, unexpected answer, TLS failure)
+  6  the tenant refused (admin credentials, unexpected answer, TLS failure, no tenant CA for --ca-out)
   8  the tenant could not be reached"""
 
 
@@ -52,6 +57,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--status", action="store_true", help="show each device's pending registration instead")
     p.add_argument("--print-url", action="store_true",
                    help="print the registration page URL (with the one-time password) for each device; no upload")
+    p.add_argument("--ca-out", type=Path, metavar="FILE",
+                   help="write the tenant CA certificate (PEM, 0644) for the devices' tenant.ca_certificate")
     p.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
     return p
 
@@ -62,9 +69,27 @@ def _devices(args):
     devices = devices_from_ids(args.device, args.type)
     for source in args.sources:
         devices += devices_from_file(source, args.type)
-    if not devices:
-        raise BadInput("reconcile register: give --device ID or --from FILE")
+    if not devices and not (args.ca_out and not args.print_url):
+        raise BadInput("reconcile register: give --device ID or --from FILE (or only --ca-out FILE)")
     return devices
+
+
+def _write_tenant_ca(admin, path: Path) -> dict:
+    """The tenant CA fetched and written atomically; what the output says of it."""
+    from reconciler.atomic_files import write_atomic
+    from reconciler.c8y.trusted_certificates import fetch_tenant_ca
+
+    tenant_ca = fetch_tenant_ca(admin)
+    try:
+        write_atomic(path, tenant_ca.pem, 0o644)
+    except OSError as err:
+        raise BadInput(f"--ca-out {path}: cannot write: {err.strerror or err}") from None
+    except ReconcileError as err:  # a directory or device where the file belongs
+        raise BadInput(f"--ca-out {err.message}") from None
+    print(f"tenant CA written to {path} (SHA-256 {', '.join(tenant_ca.fingerprints)})", file=sys.stderr)
+    summary = tenant_ca.as_dict()
+    del summary["pem"]  # in the file
+    return {"path": str(path), **summary}
 
 
 def _write_otps(path: Path, devices) -> None:
@@ -82,14 +107,22 @@ def run(args) -> int:
         raise BadInput("reconcile register: --tenant URL (or $C8Y_HOST) is required")
     devices = _devices(args)
     if args.print_url:
+        if args.ca_out:
+            raise BadInput("reconcile register: --print-url contacts nothing; --ca-out needs the tenant")
         for device in devices:
             print(registration_url(args.tenant, device.device_id, device.one_time_password))
         return 0
     admin = AdminClient(args.tenant, load_admin_credentials(args.credentials_file), args.ca_bundle)
+    tenant_ca = _write_tenant_ca(admin, args.ca_out) if args.ca_out else None  # first: a refusal registers nothing
+    if not devices:
+        if args.output == "json":
+            print(json.dumps({"tenant_ca": tenant_ca}, indent=2))
+        return int(ExitCode.OK)
+    extra = {"tenant_ca": tenant_ca} if tenant_ca else {}
     if args.status:
         statuses = {d.device_id: registration_status(admin, d.device_id) for d in devices}
         if args.output == "json":
-            print(json.dumps({"registrations": [{"device_id": k, "status": v} for k, v in statuses.items()]}, indent=2))
+            print(json.dumps({"registrations": [{"device_id": k, "status": v} for k, v in statuses.items()], **extra}, indent=2))
         else:
             for device_id, status in statuses.items():
                 print(f"{device_id}: {status or 'no pending registration'}")
@@ -105,7 +138,7 @@ def run(args) -> int:
         rows = [{"device_id": r.device_id, "result": r.result, "reason": r.reason,
                  **({"one_time_password": passwords[r.device_id]} if passwords else {})} for r in report.results]
         print(json.dumps({"devices": rows, "requests": report.requests, "created": report.count("created"),
-                          "updated": report.count("updated"), "failed": report.count("failed")}, indent=2))
+                          "updated": report.count("updated"), "failed": report.count("failed"), **extra}, indent=2))
     else:
         for r in report.results:
             secret = f"  one-time password: {passwords[r.device_id]}" if passwords else ""

@@ -11,8 +11,10 @@ from reconciler.errors import ExitCode
 HELP = """\
 Show the device certificate (as `reconcile show` does) and what the last runs did: the last run
 and its outcome, the last success, the consecutive failures with the last failure's reason and
-message, and the backoff state. The run history is <cert dir>/.<cert name>.reconcile-state.json, written by
-every run that is not a dry run. Reads only; contacts nothing; takes no lock.
+message, and the backoff state; and which tenant CA issued certificates are checked against
+(tenant.ca_certificate, by SHA-256 fingerprint), or that they are not verified. The run history
+is <cert dir>/.<cert name>.reconcile-state.json, written by every run that is not a dry run.
+Reads only; contacts nothing; takes no lock.
 """
 
 EPILOG = """\
@@ -63,6 +65,23 @@ def _backing_off(history, spec, now) -> bool:
     return in_force(history, desired_state_digest(spec), now, spec.tenant.backoff.max) is not None
 
 
+def _tenant_ca(spec) -> dict:
+    """Which CA the desired state trusts for issued certificates (the report's `tenant_ca` shape)."""
+    from reconciler.errors import BadInput
+    from reconciler.tenant_ca import configured_trust
+
+    try:
+        return configured_trust(spec.tenant.ca_certificate).as_dict()
+    except BadInput as err:  # shown, as the certificate is: a run needing it would stop with exit 3
+        return {"verified": False, "source": str(spec.tenant.ca_certificate), "fingerprints_sha256": [], "message": err.message}
+
+
+def _tenant_ca_line(trust: dict) -> str:
+    if trust["verified"]:
+        return f"tenant CA:    {trust['source']} (SHA-256 {', '.join(trust['fingerprints_sha256'])})"
+    return f"tenant CA:    not verified: {trust['message']}"
+
+
 def _time(moment) -> str:
     from reconciler.timestamps import format_time
 
@@ -80,16 +99,17 @@ def run(args) -> int:
     history = read_history(path)
     backing_off = _backing_off(history, spec, utc_now())
     problem = certificate_problem(facts)
+    trust = _tenant_ca(spec)
     # without a desired state the device id is only a placeholder: the history knows better
     device_id = history.device_id if history is not None and spec.device_id == "unknown" else spec.device_id
     if args.output == "json":
         runs = history_dict(history or RunHistory(device_id))
         document = {**runs, "format": 1, "device_id": device_id, "certificate": facts, "state_file": str(path),
-                    "backing_off": backing_off}
+                    "backing_off": backing_off, "tenant_ca": trust}
         print(json.dumps(document, indent=2))
     else:
         head = f"certificate:  {problem}" if problem else certificate_text(facts, spec.validity.renew_before)
-        print("\n".join([f"device:       {device_id}", head, *_history_lines(history, backing_off),
+        print("\n".join([f"device:       {device_id}", head, _tenant_ca_line(trust), *_history_lines(history, backing_off),
                          f"state file:   {path}"]))
     if problem:
         print(f"reconcile: error: {problem}", file=sys.stderr)

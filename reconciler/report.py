@@ -36,6 +36,12 @@ class Report:
         return list(self.outcome.warnings) if self.outcome else []
 
     @property
+    def tenant_ca(self) -> dict | None:
+        """Which CA this run checked an issued certificate against (or that none was); None: nothing was checked."""
+        trust = self.outcome.tenant_ca if self.outcome else None
+        return None if trust is None else trust.as_dict()
+
+    @property
     def tenant_shortfall(self) -> str | None:
         """Why a successful run still counts as the tenant failing us (a certificate already due)."""
         return self.outcome.tenant_shortfall if self.outcome else None
@@ -115,6 +121,7 @@ def report_dict(report: Report) -> dict:
         "error": None if failed is None else _error_dict(failed),
         "notes": list(report.notes),
         "warnings": list(report.warnings),
+        "tenant_ca": report.tenant_ca,
         "backoff": None if report.backoff is None else {
             "until": format_time(report.backoff.until), "failures": report.backoff.failures, "reason": report.backoff.reason,
         },

@@ -98,7 +98,7 @@ def test_json_report_has_before_and_after_facts_and_no_secret(device_dir):
     result = run("-f", str(state), "--config-dir", str(device_dir), "--output", "json")
     report = json.loads(result.stdout)
     assert set(report) == {"format", "device_id", "dry_run", "status", "changed", "reasons", "message", "actions", "notes", "warnings", "backoff",
-                           "blockers", "before", "after", "error"}
+                           "blockers", "before", "after", "error", "tenant_ca"}
     assert report["before"]["key"]["mode"] == "0640" and report["after"]["key"]["mode"] == "0600"
     assert report["after"]["certificate"]["subject_cn"] == "gw-0001"
     assert "s3cret" not in result.stdout + result.stderr

@@ -29,16 +29,25 @@ def test_candidate_that_connects_is_swapped_in_and_activated(tmp_path, tenant, c
 
 def test_broker_refusing_the_candidate_keeps_the_live_pair(tmp_path, tenant, cloud_broker):
     marker = tmp_path / "activated"
-    device = _device(tmp_path, tenant, cloud_broker, marker)
+    # The device trusts a second CA the broker does not: a certificate from it passes the chain
+    # check (against tenant.ca_certificate) and only the test connection can refuse it.
+    trusted = tmp_path / "trusted-cas.pem"
+    trusted.write_bytes(tenant.ca.certificate_pem + tenant.foreign_ca().certificate_pem)
+    converged_device(tmp_path, age=timedelta(days=340), ca=tenant.ca)
+    device = make_device(
+        tmp_path, tenant,
+        tenant={"mqtt": cloud_broker.address, "ca_certificate": str(trusted)},
+        activation={"strategy": "command", "command": ["touch", str(marker)], "verify": "mqtt"},
+    )
     before = device.live()
-    # the broker trusts only the tenant CA; make the emulator issue from another CA and hide its CA list
     tenant.fault("foreign-ca", path="simplereenroll")
-    tenant.fault("status", path="cacerts", status=404)
     result = device.run()
     assert result.returncode == 1, result.stderr
+    assert "[ok] verify_candidate" in result.stderr and "not verified" not in result.stdout + result.stderr
     assert "closed the connection before accepting the candidate certificate" in result.stderr
     assert device.live() == before and not marker.exists()
     assert device.candidate.exists(), "the staged candidate stays for inspection"
+    assert not tenant.requests_to("cacerts")
 
 
 def test_unreachable_broker_keeps_the_live_pair(tmp_path, tenant):

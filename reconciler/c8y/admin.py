@@ -60,12 +60,15 @@ class AdminClient:
         self.timeout = timeout
         self.requests_made = 0
 
-    def request(self, method: str, path: str, **kwargs) -> Answer:
+    def request(self, method: str, path: str, needs: str | None = None, **kwargs) -> Answer:
+        """The tenant's answer; a refusal of the credentials is TenantRefused, naming the roles
+        `needs` when the user is known but not allowed (403)."""
         self.requests_made += 1
         try:
             answer = send(self.session, method, self.url + path, timeout=self.timeout, **kwargs)
         except Transient as err:
             raise Unreachable(str(err)) from None
         if answer.status in (401, 403):
-            raise TenantRefused(f"the tenant refused the admin credentials ({answer.status}): {answer.tenant_message()}")
+            hint = f" (this needs {needs})" if needs and answer.status == 403 else ""
+            raise TenantRefused(f"the tenant refused the admin credentials ({answer.status}): {answer.tenant_message()}{hint}")
         return answer

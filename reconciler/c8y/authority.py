@@ -12,10 +12,9 @@ from reconciler.c8y.http import Transient, new_session, send
 from reconciler.c8y.progress import Progress
 from reconciler.backends import AnswerSink
 from reconciler.c8y.retry import Pace, keep_trying
-from reconciler.chain import chain_problem
 from reconciler.errors import BadInput, TenantRefused
 from reconciler.interrupts import held_back
-from reconciler.tenant_ca import load_tenant_ca
+from reconciler.tenant_ca import TrustedCa, configured_ca, no_ca, offered_ca
 from reconciler.urls import redact
 from reconciler.x509_facts import load_certificates
 from reconciler.spec import DesiredState
@@ -34,7 +33,7 @@ class TenantAuthority:
         enrollment = spec.enrollment
         self.pace = pace or Pace(enrollment.retry_every.total_seconds(), enrollment.max_wait.total_seconds(), enrollment.max_attempts)
         self.progress_stream = progress_stream  # None: stderr
-        self._ca: list[x509.Certificate] | None = None
+        self.trust: TrustedCa | None = None  # the CA issued certificates are checked against, once asked
         self.mqtt_wait = mqtt_wait  # per token request over MQTT (tests shorten it)
         # every request toward the tenant (EST, device tokens, its CA certificates): a run that sent
         # none cannot have been failed by the tenant, one that sent some and failed backs off
@@ -79,24 +78,31 @@ class TenantAuthority:
             token = token_over_mtls(self.spec, sent=self._sent)
         self._post_csr(self._tenant_url(REENROLL_PATH), csr_der, False, store, headers={"Authorization": f"Bearer {token}"})
 
-    def _tenant_ca(self) -> list[x509.Certificate]:
-        """The configured tenant CA, else what /.well-known/est/cacerts offers, else nothing."""
-        if self._ca is not None:
-            return self._ca
-        path = self.spec.tenant.ca_certificate
-        if path is not None:
-            self._ca = load_tenant_ca(path)
-            return self._ca
-        self._ca = []
-        if self.spec.tenant.url:
-            try:
-                self._sent()
-                answer = send(self.session, "GET", self._tenant_url(CACERTS_PATH), timeout=self.timeout)
-                if answer.status == 200:
-                    self._ca = load_certificates(answer.body)  # any form; warnings of odd certificates kept inside
-            except (Transient, TenantRefused, ValueError) as err:
-                log.info("the tenant CA is unknown (%s); the chain is not checked", err)
-        return self._ca
+    def _tenant_ca(self) -> TrustedCa:
+        """The configured tenant CA, else what /.well-known/est/cacerts offers, else none and why;
+        found once per run (`trust`, which the report shows)."""
+        if self.trust is None:
+            path = self.spec.tenant.ca_certificate
+            self.trust = configured_ca(path) if path is not None else self._offered_ca()
+            if not self.trust.verified:  # the warning itself is the report's, once per run
+                log.info("the chain is not checked: %s", self.trust.unverified_because)
+        return self.trust
+
+    def _offered_ca(self) -> TrustedCa:
+        if not self.spec.tenant.url:
+            return no_ca("the tenant URL is unknown")
+        url = self._tenant_url(CACERTS_PATH)
+        try:
+            self._sent()
+            answer = send(self.session, "GET", url, timeout=self.timeout)
+        except (Transient, TenantRefused) as err:
+            return no_ca(f"asking {CACERTS_PATH} failed ({err})")
+        if answer.status != 200:  # a real Cumulocity tenant documents no such endpoint
+            return no_ca(f"the tenant answered {CACERTS_PATH} with {answer.status}")
+        try:
+            return offered_ca(load_certificates(answer.body))  # any form; warnings of odd certificates kept inside
+        except ValueError as err:
+            return no_ca(f"the tenant's {CACERTS_PATH} answer holds no readable certificate ({err})")
 
     def check_chain(self, issued: list[x509.Certificate]) -> str | None:
-        return chain_problem(issued, self._tenant_ca())
+        return self._tenant_ca().problem_with(issued)

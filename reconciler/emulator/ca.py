@@ -39,15 +39,19 @@ class CertificateAuthority:
     def __init__(self, name: x509.Name | None = None, lifetime: timedelta = timedelta(days=3 * 365)):
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.name = name or _tenant_ca_name()
+        self.lifetime = lifetime
+        self.certificate = self._self_signed()
+
+    def _self_signed(self) -> x509.Certificate:
         now = _now()
-        self.certificate = (
+        return (
             x509.CertificateBuilder()
             .subject_name(self.name)
             .issuer_name(self.name)
             .public_key(self.key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + lifetime)
+            .not_valid_after(now + self.lifetime)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
@@ -55,6 +59,15 @@ class CertificateAuthority:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
             .sign(self.key, hashes.SHA256())
         )
+
+    def renew(self, new_key: bool = False) -> x509.Certificate:
+        """A new CA certificate with the same name: with the same key, as Cumulocity renews its CA
+        every year, or (`new_key`) with another one. Returns the certificate it replaced."""
+        old = self.certificate
+        if new_key:
+            self.key = ec.generate_private_key(ec.SECP256R1())
+        self.certificate = self._self_signed()
+        return old
 
     @property
     def certificate_pem(self) -> bytes:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import time
+import warnings
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
@@ -20,11 +21,33 @@ from reconciler.emulator.bulk_csv import csv_from_multipart, rows_of
 from reconciler.emulator.jwt import token_subject
 from reconciler.emulator.pkcs7_writer import certs_only
 from reconciler.emulator.registry import PENDING_ACCEPTANCE
-from reconciler.x509_facts import common_name
+from reconciler.x509_facts import common_name, name_text
 
 NO_REGISTRATION = "No newDeviceRequest found for this ID. It may already be registered, check the audit logs for details."
 OPENRESTY_404 = b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>openresty</center>\r\n</body>\r\n</html>\r\n"
 MAX_BODY = 50 * 1024 * 1024
+
+
+def trusted_certificate(cert: x509.Certificate, tenant_ca: bool) -> dict:
+    """An entry of /tenant/tenants/{id}/trusted-certificates as the Cumulocity docs show it (the
+    fingerprint there is the SHA-1 of the DER certificate; certInPemFormat without armour lines)."""
+    from cryptography.hazmat.primitives import hashes
+
+    body = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    with warnings.catch_warnings():  # reading the tenant CA's name warns of its non-ISO country value
+        warnings.simplefilter("ignore", UserWarning)
+        subject, issuer = name_text(cert.subject), name_text(cert.issuer)
+    return {
+        "name": "Tenant CA" if tenant_ca else "Fleet manufacturer CA",
+        "fingerprint": cert.fingerprint(hashes.SHA1()).hex(),  # the tenant's identifier, not a check
+        "serialNumber": str(cert.serial_number),
+        "subject": subject, "issuer": issuer,
+        "notBefore": cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "notAfter": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "algorithmName": "SHA256withECDSA", "version": 3, "status": "ENABLED",
+        "autoRegistrationEnabled": False, "tenantCertificateAuthority": tenant_ca,
+        "certInPemFormat": body,
+    }
 
 
 class TenantHandler(BaseHTTPRequestHandler):
@@ -182,11 +205,22 @@ class TenantHandler(BaseHTTPRequestHandler):
         self._json(200, {"key": "certificate-authority", "phase": "PUBLIC_PREVIEW", "active": self.tenant.feature_active,
                          "strategy": "TENANT"})
 
-    def trusted_certificates(self, _body: bytes, _fault, _tenant_id: str):
+    def current_tenant(self, _body: bytes, _fault):
         if not self._admin():
             return self._error(401, "security/Unauthorized", "Invalid credentials! : Bad credentials")
-        pem = self.tenant.ca.certificate_pem.decode()
-        self._json(200, {"certificates": [{"certInPemFormat": pem, "tenantCertificateAuthority": True, "status": "ENABLED"}]})
+        self._json(200, {"name": self.tenant.tenant_id, "domainName": self.tenant.host, "allowCreateTenants": False,
+                         "customProperties": {}, "self": f"{self.tenant.url}/tenant/currentTenant"})
+
+    def trusted_certificates(self, _body: bytes, _fault, tenant_id: str):
+        if not self._admin():
+            return self._error(401, "security/Unauthorized", "Invalid credentials! : Bad credentials")
+        if unquote(tenant_id) != self.tenant.tenant_id:
+            return self._error(404, "tenant/Not Found", f"Could not find tenant with id {unquote(tenant_id)}")
+        entries = [trusted_certificate(self.tenant.ca.certificate, True), trusted_certificate(self.tenant.fleet_ca().certificate, False)]
+        if self.tenant.filters_trusted_certificates and "certificateAuthority=true" in urlsplit(self.path).query:
+            entries = [e for e in entries if e["tenantCertificateAuthority"]]
+        self._json(200, {"certificates": entries, "statistics": {"currentPage": 1, "pageSize": 2000},
+                         "self": f"{self.tenant.url}{self.path}"})
 
     def cacerts(self, _body: bytes, _fault):
         if not self.tenant.feature_active:
@@ -282,6 +316,7 @@ ROUTES = [
     ("GET", r"/devicecontrol/newDeviceRequests/([^/]+)", TenantHandler.new_device_request, False),
     ("DELETE", r"/devicecontrol/newDeviceRequests/([^/]+)", TenantHandler.new_device_request, False),
     ("GET", r"/features/certificate-authority", TenantHandler.features, False),
+    ("GET", r"/tenant/currentTenant", TenantHandler.current_tenant, False),
     ("GET", r"/tenant/tenants/([^/]+)/trusted-certificates", TenantHandler.trusted_certificates, False),
     ("GET", r"/\.well-known/est/cacerts", TenantHandler.cacerts, False),
     ("POST", r"/\.well-known/est/simpleenroll", TenantHandler.simpleenroll, False),

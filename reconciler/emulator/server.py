@@ -62,6 +62,7 @@ class TenantEmulator:
         self.tls_ca = CertificateAuthority(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tenant Emulator TLS CA")]))
         self.ca = CertificateAuthority()
         self._foreign_ca: CertificateAuthority | None = None
+        self._fleet_ca: CertificateAuthority | None = None
         self.registry = Registry()
         self.faults = Faults()
         self.requests: list[SeenRequest] = []
@@ -74,6 +75,7 @@ class TenantEmulator:
         self.lifetime = timedelta(days=365)
         self.clock = lambda: datetime.now(timezone.utc)  # dates issued certificates; tests may set a simulated one
         self.feature_active = True
+        self.filters_trusted_certificates = True  # honour ?certificateAuthority=true (False: list every trusted certificate)
         self.refuse_tokens = False
         self.success_status = 200
         self.send_transfer_encoding = False
@@ -136,7 +138,7 @@ class TenantEmulator:
 
     @property
     def tenant_ca_file(self) -> Path:
-        """The CA that issues device certificates (tenant.ca_certificate)."""
+        """The CA that issues device certificates now (tenant.ca_certificate; rewritten by renew_ca)."""
         return self.workdir / "tenant-ca.pem"
 
     # --- scripting ----------------------------------------------------------------------------
@@ -159,6 +161,23 @@ class TenantEmulator:
         token = issue_token(self.jwt_secret, device_id)
         self.tokens_issued.append(token)
         return token
+
+    def renew_ca(self, new_key: bool = False) -> x509.Certificate:
+        """Renew the tenant CA as Cumulocity does every year (same key, new certificate), or switch
+        to another key (`new_key`); the new certificate is what the tenant now shows and uses.
+        Returns the certificate it replaced."""
+        old = self.ca.renew(new_key)
+        self.tenant_ca_file.write_bytes(self.ca.certificate_pem)
+        for server in self._servers:  # device certificates from a new key still get device tokens
+            if server.mtls:
+                server.context.load_verify_locations(cadata=self.ca.certificate_pem.decode())
+        return old
+
+    def fleet_ca(self) -> CertificateAuthority:
+        """Another trusted certificate the tenant lists (a manufacturer's CA), not its own CA."""
+        if self._fleet_ca is None:
+            self._fleet_ca = CertificateAuthority(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fleet Manufacturer CA")]))
+        return self._fleet_ca
 
     def foreign_ca(self) -> CertificateAuthority:
         if self._foreign_ca is None:

@@ -113,3 +113,29 @@ def test_without_a_tenant_url_or_c8y_host_the_option_is_named(monkeypatch):
     args = {"user": "admin", "password": "admin-password", "devices": [{"id": "gw-1", "one_time_password": OTP_A}]}
     failed, result = call_module("registration", args)
     assert failed and result["msg"] == "tenant.url: required (or C8Y_HOST in the environment)"
+
+
+def test_the_tenant_ca_is_returned_for_the_devices(tenant):
+    from reconciler.chain import fingerprint
+
+    failed, result = call_module("registration", admin_args(tenant, [{"id": "gw-1", "one_time_password": OTP_A}]),
+                                 check_mode=True)
+    assert not failed
+    assert result["tenant_ca"]["pem"] == tenant.ca.certificate_pem.decode()
+    assert result["tenant_ca"]["fingerprints_sha256"] == [fingerprint(tenant.ca.certificate)]
+    assert len(tenant.requests_to("trusted-certificates")) == 1 and not tenant.requests_to("bulkNewDeviceRequests")
+
+
+def test_the_tenant_ca_is_not_read_when_not_wanted(tenant):
+    failed, result = call_module("registration", admin_args(tenant, [{"id": "gw-1", "one_time_password": OTP_A}],
+                                                            fetch_tenant_ca=False))
+    assert not failed and result["tenant_ca"] is None and results(result) == {"gw-1": "created"}
+    assert not tenant.requests_to("trusted-certificates")
+
+
+def test_a_user_who_may_not_read_the_tenant_ca_is_told_the_roles_and_nothing_is_registered(tenant):
+    tenant.fault("status", path="trusted-certificates", status=403)
+    failed, result = call_module("registration", admin_args(tenant, [{"id": "gw-1", "one_time_password": OTP_A}]))
+    assert failed and result["exit_name"] == "tenant_refused"
+    assert "ROLE_TENANT_ADMIN" in result["msg"] and "fetch_tenant_ca: false" in result["msg"]
+    assert not tenant.requests_to("bulkNewDeviceRequests") and tenant.registry.get("gw-1") is None

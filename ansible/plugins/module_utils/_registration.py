@@ -76,6 +76,17 @@ def reconcile_registrations(admin, devices, state, replace, check_mode):
     return _register(admin, devices, replace, check_mode)
 
 
+def tenant_ca_of(admin):
+    """The tenant's CA certificate as the module returns it (reading changes nothing: also in check mode)."""
+    from reconciler.c8y.trusted_certificates import fetch_tenant_ca
+    from reconciler.errors import TenantRefused
+
+    try:
+        return fetch_tenant_ca(admin).as_dict()
+    except TenantRefused as err:
+        raise TenantRefused(f"{err} (or set fetch_tenant_ca: false)") from None
+
+
 def summary(rows):
     counts = {}
     for row in rows:

@@ -19,6 +19,10 @@ description:
     does not show its password), unless O(replace=true). O(state=absent) removes pending registrations.
     A device that has already enrolled has no pending registration; register it again only when it
     needs a new first certificate (the fleet example in the collection README asks the devices first).
+  - The task also returns the tenant's CA certificate (RV(tenant_ca)), read from the tenant's trusted
+    certificates (C(GET /tenant/tenants/<id>/trusted-certificates), the entry marked
+    C(tenantCertificateAuthority)). A device cannot learn it by itself; put it into every device's
+    C(tenant.ca_certificate) so that the certificates it is issued are checked against it.
   - New registrations go to the tenant in bulk (C(POST /devicecontrol/bulkNewDeviceRequests), 1000 per
     request); each device's status is read first (C(GET /devicecontrol/newDeviceRequests/<id>)).
 author:
@@ -64,6 +68,12 @@ options:
     description: Remove a pending registration first and register the device again, with the password given now.
     type: bool
     default: false
+  fetch_tenant_ca:
+    description:
+      - Read the tenant's CA certificate and return it as RV(tenant_ca), as C(reconcile register --ca-out) does.
+      - Needs a user with ROLE_TENANT_ADMIN or ROLE_TENANT_MANAGEMENT_READ; set V(false) for a user that only registers devices.
+    type: bool
+    default: true
   tenant:
     description: The tenant, in the same shape as in M(tedge_cert.c8y_ca.certificate).
     type: dict
@@ -113,6 +123,21 @@ EXAMPLES = r"""
     C8Y_PASSWORD: "{{ vault_c8y_password }}"
     C8Y_TENANT: t12345
 
+- name: Register the devices and keep the tenant CA for them
+  tedge_cert.c8y_ca.registration:
+    tenant:
+      url: https://t12345.eu-latest.cumulocity.com
+    devices: "{{ new_devices }}"
+  delegate_to: localhost
+  run_once: true
+  register: registration
+
+- name: Give every device the tenant CA (its tenant.ca_certificate)
+  ansible.builtin.copy:
+    content: "{{ registration.tenant_ca.pem }}"
+    dest: /etc/tedge/device-certs/c8y-tenant-ca.pem
+    mode: "0644"
+
 - name: Withdraw a registration that was never used
   tedge_cert.c8y_ca.registration:
     tenant:
@@ -146,6 +171,29 @@ devices:
     reason:
       description: The tenant's reason when V(failed).
       type: str
+tenant_ca:
+  description:
+    - The tenant's CA certificate, for the devices' C(tenant.ca_certificate); null with O(fetch_tenant_ca=false).
+    - Cumulocity renews it every year with the same key, so a device keeps verifying with an older copy;
+      a CA with a new key is refused by the devices until their copy is replaced.
+  returned: when O(fetch_tenant_ca=true)
+  type: dict
+  contains:
+    pem:
+      description: The CA certificate(s) in PEM.
+      type: str
+    fingerprints_sha256:
+      description: The SHA-256 fingerprint of each certificate (hex), as C(reconcile status) shows the trusted CA.
+      type: list
+      elements: str
+    subjects:
+      description: The subject of each certificate.
+      type: list
+      elements: str
+    not_after:
+      description: When each certificate expires (UTC).
+      type: list
+      elements: str
 message:
   description: A count of the results, with the reasons of failed devices.
   returned: always
@@ -171,6 +219,7 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._registration im
     reconcile_registrations,
     registrations,
     summary,
+    tenant_ca_of,
 )
 
 
@@ -191,6 +240,7 @@ def argument_spec():
         ),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         replace=dict(type="bool", default=False),
+        fetch_tenant_ca=dict(type="bool", default=True),
         tenant=dict(type="dict", options=tenant, apply_defaults=True),  # so that C8Y_HOST alone will do
         user=dict(type="str", required=True, fallback=(env_fallback, ["C8Y_USER"])),
         password=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["C8Y_PASSWORD"])),
@@ -217,6 +267,7 @@ def main():
             raise BadInput(f"tenant.url: {err}") from None
         devices = registrations(params["devices"], params["state"])
         admin = AdminClient(url, AdminCredentials(params["user"], params["password"], params["tenant_id"]), tenant["ca_bundle"])
+        tenant_ca = tenant_ca_of(admin) if params["fetch_tenant_ca"] else None  # first: a refusal registers nothing
         rows = reconcile_registrations(admin, devices, params["state"], params["replace"], module.check_mode)
     except ReconcileError as err:
         fail_with_engine_error(module, err, changed=False, devices=[])
@@ -224,6 +275,7 @@ def main():
     result = dict(
         changed=any(row["result"] in CHANGES for row in rows),
         devices=rows,
+        tenant_ca=tenant_ca,
         message=summary(rows),
         **exit_fields(ExitCode.ERROR if failed else ExitCode.OK)
     )
