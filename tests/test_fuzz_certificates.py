@@ -22,11 +22,11 @@ from reconciler.x509_facts import CertificateInfo, certificate_info, load_certif
 from tests.ber_mutations import mutate_element
 from tests.encoding_layers import through_encodings
 from tests.fuzz_corpus import answer_insides, answers, root
-from tests.fuzz_harness import fresh_file, fuzz
+from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.mutations import Mutator
 
 SEED = 7001
-CASES = 10_000
+CASES = cases(10_000)
 
 
 def answer_mutator() -> Mutator:

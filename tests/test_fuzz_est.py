@@ -16,12 +16,12 @@ from datetime import datetime, timezone
 from reconciler.c8y.est import Verdict, judge, retry_after_seconds
 from reconciler.errors import TenantRefused
 from tests.fuzz_corpus import REAL_ANSWER
-from tests.fuzz_harness import fuzz
+from tests.fuzz_harness import cases, fuzz
 from tests.http_text import as_answer
 from tests.mutations import Mutator, token_insertion
 
 SEED = 7004
-CASES = 10_000
+CASES = cases(10_000)
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 JSON = b"content-type: application/json\r\n"
 

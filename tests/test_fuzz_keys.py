@@ -14,11 +14,11 @@ from reconciler.x509_facts import load_private_key
 from tests.ber_mutations import mutate_element
 from tests.encoding_layers import through_encodings
 from tests.fuzz_corpus import keys
-from tests.fuzz_harness import fresh_file, fuzz
+from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.mutations import Mutator
 
 SEED = 7003
-CASES = 10_000
+CASES = cases(10_000)
 
 
 def key_mutator() -> Mutator:
