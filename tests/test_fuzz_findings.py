@@ -230,3 +230,12 @@ def test_an_answer_of_20000_elements_nested_28_deep_is_read_or_refused_in_linear
     with pytest.raises(ValueError):
         certificates_from_answer(body)
     assert time.process_time() - started < 0.3  # a bound against super-linear work, not a benchmark
+
+
+def test_pkcs7_armour_begun_again_and_again_without_an_end_is_refused_in_linear_time():
+    # FUZZ certificates_from_answer seed=7001 case=121426 (FUZZ_SCALE=20): 8 s for 256 KiB.
+    body = (b"-----BEGIN PKCS7-----\nMIAGCSqGSIb3DQEHAqCAMIACA" * 6000)[: 256 * 1024]
+    started = time.process_time()  # CPU time: another process's load does not count
+    with pytest.raises(ValueError, match="neither PKCS#7 nor a certificate"):
+        certificates_from_answer(body)
+    assert time.process_time() - started < 0.3  # a bound against super-linear work, not a benchmark
