@@ -5,21 +5,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 from reconciler.layout import lock_file
-from tests.conftest import RECONCILE
 from tests.device_files import converged_device, write_cert, write_state
+from tests.reconcile_cli import run
 from tests.tenant_device import make_device
 from reconciler.x509_facts import load_private_key
-
-
-def run(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("TEDGE_CONFIG_DIR", None)
-    return subprocess.run([*RECONCILE, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=60)
 
 
 def _files(folder: Path) -> dict:

@@ -15,7 +15,7 @@ from reconciler.jitter import sleep_jitter
 from reconciler.layout import lock_file, state_file
 from tests.conftest import RECONCILE
 from tests.device_files import converged_device, write_state
-from tests.test_cli import run
+from tests.reconcile_cli import run
 
 
 DRAWS = 20_000
