@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
@@ -115,6 +115,8 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
             return certificates_from_answer(data)
     except ValueError as err:
         raise ValueError(plain(err)) from None
+    except x509.InvalidVersion as err:  # cryptography's, and no ValueError
+        raise ValueError(f"a certificate of an unknown X.509 version ({err.parsed_version})") from None
     except BAD_INPUT as err:
         raise ValueError(f"unreadable certificate data ({type(err).__name__})") from None
 
@@ -144,6 +146,8 @@ def load_private_key(data: bytes):
         raise ValueError(f"not a private key ({plain(err)})") from None
     except UnsupportedAlgorithm as err:
         raise ValueError(f"not a usable private key ({type(err).__name__}: {err})") from None
+    except InternalError:  # OpenSSL's own failure on a malformed key (an X448 key 32 bytes long, found by fuzzing)
+        raise ValueError("not a private key (OpenSSL cannot decode it)") from None
 
 
 def certificates_pem(certs: list[x509.Certificate]) -> bytes:

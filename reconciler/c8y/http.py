@@ -97,7 +97,7 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, si
         kwargs.setdefault("verify", session.verify)
         with session.request(method, url, stream=True, timeout=(timeout, timeout), **kwargs) as response:
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            if declared.isascii() and declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:  # "7²".isdigit() too
                 raise TenantRefused(f"{host_of(url)} sent an answer of {int(declared)} bytes; refusing more than {MAX_ANSWER_BYTES}")
             streaming = sink is not None and sink.begin(response.status_code)
             holder = _held_open(response) if streaming else None
