@@ -271,3 +271,19 @@ def test_a_content_length_of_non_ascii_digits_is_not_a_crash():
 def test_a_name_cryptography_cannot_compare_gives_a_chain_verdict():
     certs = load_certificates(answer_mutator().case(17653))  # seed 7001
     assert isinstance(chain_problem(certs, [root()]), str)
+
+
+def test_a_content_length_of_thousands_of_digits_is_too_large_not_a_crash():
+    with ReplayServer() as server:
+        server.answer = b"HTTP/1.1 200 OK\r\ncontent-length: " + b"9" * 6000 + b"\r\n\r\n{}"
+        with pytest.raises(TenantRefused, match="refusing more than"):
+            send(new_session(None), "GET", server.url + "/x", timeout=2)
+
+
+@pytest.mark.parametrize("field", ["key", "cert", "csr"])
+def test_a_path_that_names_no_file_is_bad_input(tmp_path, field):
+    # FUZZ desired state seed=7005 case=25690: `paths.key: /` was an internal error (exit 1).
+    state = tmp_path / "state.yaml"
+    state.write_text(f"device_id: gw-1\npaths: {{{field}: /}}\n")
+    with pytest.raises(BadInput, match=f"paths.{field}: / names no file"):
+        resolve(load_desired_state(state), load_tedge_config(tmp_path), tmp_path)
