@@ -65,6 +65,9 @@ def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> Desir
     cert = _absolute(paths.cert, base_dir) or config.cert_path or certs / "tedge-certificate.pem"
     csr = _absolute(paths.csr, base_dir) or config.csr_path or certs / "tedge.csr"
     backup_dir = _absolute(paths.backup_dir, base_dir) or cert.parent / "backup"
+    for role, path in (("paths.key", key), ("paths.cert", cert), ("paths.csr", csr)):
+        if not path.name:  # "/" names no file: nothing could be written there (found by fuzzing)
+            raise BadInput(f"{role}: {path} names no file")
     _distinct({"paths.key": key, "paths.cert": cert, "paths.csr": csr, "<key>.new": key.with_name(key.name + ".new"),
                "<cert>.new": cert.with_name(cert.name + ".new"), "paths.backup_dir": backup_dir})
 

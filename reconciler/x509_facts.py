@@ -7,10 +7,15 @@ from datetime import datetime
 from typing import NamedTuple
 
 from cryptography import x509
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+# What cryptography raises for input it cannot read (besides ValueError): a key type it does not
+# support, and TypeError where an object of an unexpected kind turns up. Nothing else is caught:
+# any other exception is a bug, and the fuzzers (tests/test_fuzz_*.py) must see it.
+BAD_INPUT = (TypeError, UnsupportedAlgorithm)
 _CURVES = {"secp256r1": "ec-p256", "secp384r1": "ec-p384"}
 
 
@@ -71,7 +76,7 @@ def certificate_info(cert: x509.Certificate) -> CertificateInfo:
             return _certificate_info(cert)
     except ValueError:
         raise
-    except Exception as err:  # UnsupportedAlgorithm, TypeError, ... on hostile input
+    except BAD_INPUT as err:  # only what cryptography documents for bad input; anything else is a bug to see
         raise ValueError(f"the certificate cannot be read: {type(err).__name__}: {err}") from None
 
 
@@ -110,7 +115,9 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
             return certificates_from_answer(data)
     except ValueError as err:
         raise ValueError(plain(err)) from None
-    except Exception as err:  # cryptography may raise other types on hostile bytes
+    except x509.InvalidVersion as err:  # cryptography's, and no ValueError
+        raise ValueError(f"a certificate of an unknown X.509 version ({err.parsed_version})") from None
+    except BAD_INPUT as err:
         raise ValueError(f"unreadable certificate data ({type(err).__name__})") from None
 
 
@@ -137,8 +144,10 @@ def load_private_key(data: bytes):
         raise EncryptedKey("the key is encrypted; only unencrypted keys are supported") from None
     except ValueError as err:
         raise ValueError(f"not a private key ({plain(err)})") from None
-    except Exception as err:  # UnsupportedAlgorithm and the like
+    except UnsupportedAlgorithm as err:
         raise ValueError(f"not a usable private key ({type(err).__name__}: {err})") from None
+    except InternalError:  # OpenSSL's own failure on a malformed key (an X448 key 32 bytes long, found by fuzzing)
+        raise ValueError("not a private key (OpenSSL cannot decode it)") from None
 
 
 def certificates_pem(certs: list[x509.Certificate]) -> bytes:

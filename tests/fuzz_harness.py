@@ -6,6 +6,9 @@ with warnings either raised as errors or recorded, and its result checked. The f
 promise fails the test with a one-line reproducer: target, seed, case index, what happened and
 where, and the input in base64. The harness writes nothing; a test that needs its input in a
 file writes it under tmp_path (`fresh_file`).
+
+Campaign size: each target's count goes through `cases()`, so `FUZZ_SCALE=20 pytest tests/test_fuzz_*.py`
+runs twenty times the CI's cases (the first ones the same, the rest new).
 """
 
 from __future__ import annotations
@@ -27,9 +30,17 @@ import pytest
 import reconciler
 from tests.mutations import Mutator
 
+SCALE = int(os.environ.get("FUZZ_SCALE", "1"))  # see the module docstring
 CASE_SECONDS = 2.0  # a bound against hangs and super-linear work, not a timing assertion
 SHOWN_BASE64 = 4096
 PACKAGE = os.path.dirname(reconciler.__file__) + os.sep
+
+
+def cases(count: int) -> int:
+    """A target's case count as CI runs it, times FUZZ_SCALE for a longer campaign."""
+    if SCALE < 1:
+        raise ValueError(f"FUZZ_SCALE must be a whole number >= 1, not {SCALE}")
+    return count * SCALE
 
 
 class CaseTimeout(BaseException):

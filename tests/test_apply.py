@@ -18,17 +18,11 @@ from reconciler.errors import Locked
 from reconciler.layout import list_backups, lock_file
 from reconciler.lock import exclusive_lock
 from reconciler.resolve import resolve
-from reconciler.spec_load import load_desired_state
-from reconciler.tedge_config import load_tedge_config
 from reconciler.x509_facts import load_certificates, load_private_key, public_key_id
-from tests.device_files import converged_device, write_cert, write_key, write_state
+from tests.device_files import converged_device, write_cert, write_key
 from tests.local_authority import LocalAuthority
+from tests.resolved_spec import resolved_spec
 
-
-def _spec(config_dir: Path, **sections):
-    path = write_state(config_dir, **sections)
-    (config_dir / "otp").write_text("one-time-pass-123\n")
-    return resolve(load_desired_state(path), load_tedge_config(config_dir), config_dir)
 
 
 def _run(spec, authority=None, **kwargs):
@@ -45,7 +39,7 @@ def _mode(path: Path) -> int:
 
 
 def test_first_enrollment_then_idempotent(device_dir):
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     authority = LocalAuthority()
     first = _run(spec, authority)
     assert first.failed is None, first.failed
@@ -62,8 +56,10 @@ def test_first_enrollment_then_idempotent(device_dir):
 
 
 def test_no_temp_files_are_left_behind(device_dir):
-    spec = _spec(device_dir)
-    _run(spec)
+    spec = resolved_spec(device_dir)
+    report = _run(spec)
+    assert report.failed is None and report.changed, report.failed  # an early failure leaves no .tmp either
+    assert spec.paths.key.exists() and spec.paths.cert.exists()
     leftovers = [p.name for p in spec.paths.cert.parent.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
 
@@ -71,7 +67,7 @@ def test_no_temp_files_are_left_behind(device_dir):
 def test_renewal_keeps_the_key_and_backs_up_the_old_certificate(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
     old_key, old_cert = key_path.read_bytes(), cert_path.read_bytes()
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     authority = LocalAuthority()
     report = _run(spec, authority)
     assert report.failed is None
@@ -87,7 +83,7 @@ def test_renewal_keeps_the_key_and_backs_up_the_old_certificate(device_dir):
 def test_rotation_swaps_key_and_certificate_together(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
     old_key = key_path.read_bytes()
-    spec = _spec(device_dir, key={"rotate_on_renewal": True})
+    spec = resolved_spec(device_dir, key={"rotate_on_renewal": True})
     report = _run(spec)
     assert report.failed is None
     assert key_path.read_bytes() != old_key and _mode(key_path) == 0o600
@@ -101,7 +97,7 @@ def test_rotation_swaps_key_and_certificate_together(device_dir):
 def test_backups_keep_only_the_newest(device_dir):
     key_path, cert_path = converged_device(device_dir)
     key = load_private_key(key_path.read_bytes())
-    spec = _spec(device_dir, paths={"backup_keep": 2})
+    spec = resolved_spec(device_dir, paths={"backup_keep": 2})
     for _ in range(4):
         write_cert(cert_path, key, age=timedelta(days=340))  # due for renewal again
         assert _run(spec).failed is None
@@ -111,7 +107,7 @@ def test_backups_keep_only_the_newest(device_dir):
 def test_permission_drift_is_fixed_once(device_dir):
     key_path, cert_path = converged_device(device_dir)
     os.chmod(key_path, 0o644)
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     report = _run(spec)
     assert _kinds(report) == ["fix_permissions"]
     assert _mode(key_path) == 0o600
@@ -119,7 +115,7 @@ def test_permission_drift_is_fixed_once(device_dir):
 
 
 def test_configured_modes_are_applied(device_dir):
-    spec = _spec(device_dir, paths={"key_mode": "0400", "cert_mode": "0444"})
+    spec = resolved_spec(device_dir, paths={"key_mode": "0400", "cert_mode": "0444"})
     _run(spec)
     assert (_mode(spec.paths.key), _mode(spec.paths.cert)) == (0o400, 0o444)
     assert _run(spec).plan.converged
@@ -128,7 +124,7 @@ def test_configured_modes_are_applied(device_dir):
 def test_rejected_answer_stages_nothing_and_keeps_the_live_pair(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
     before = key_path.read_bytes(), cert_path.read_bytes()
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     from reconciler.keygen import generate_private_key
 
     report = _run(spec, LocalAuthority(issue_for=generate_private_key("ec-p256")))
@@ -141,7 +137,7 @@ def test_rejected_answer_stages_nothing_and_keeps_the_live_pair(device_dir):
 def test_failed_activation_rolls_back_to_the_previous_certificate(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
     before = key_path.read_bytes(), cert_path.read_bytes()
-    spec = _spec(device_dir, activation={"strategy": "command", "command": ["sh", "-c", "exit 9"], "verify": "none"})
+    spec = resolved_spec(device_dir, activation={"strategy": "command", "command": ["sh", "-c", "exit 9"], "verify": "none"})
     report = _run(spec)
     assert report.exit_code() == 1
     assert "exit code 9" in report.failed.message
@@ -153,7 +149,7 @@ def test_failed_activation_rolls_back_to_the_previous_certificate(device_dir):
 def test_activation_command_runs_after_the_swap(device_dir, monkeypatch):
     marker = device_dir / "activated"
     converged_device(device_dir, age=timedelta(days=340))
-    spec = _spec(device_dir, activation={"strategy": "command", "command": ["sh", "-c", f"cp tedge-certificate.pem {marker}"], "verify": "none"})
+    spec = resolved_spec(device_dir, activation={"strategy": "command", "command": ["sh", "-c", f"cp tedge-certificate.pem {marker}"], "verify": "none"})
     monkeypatch.chdir(spec.paths.cert.parent)
     assert _run(spec).failed is None
     assert marker.read_bytes() == spec.paths.cert.read_bytes()
@@ -163,7 +159,7 @@ def test_invalid_staged_candidate_is_set_aside(device_dir):
     key_path, cert_path = converged_device(device_dir)
     other = write_key(device_dir / "other.pem")
     write_cert(Path(str(cert_path) + ".new"), other)
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     report = _run(spec)
     assert _kinds(report) == ["discard_candidate"]
     assert not Path(str(cert_path) + ".new").exists()
@@ -173,14 +169,14 @@ def test_invalid_staged_candidate_is_set_aside(device_dir):
 
 def test_a_second_run_waits_for_the_lock_then_gives_up(device_dir):
     converged_device(device_dir)
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     with exclusive_lock(lock_file(spec.paths.cert), 1):
         with pytest.raises(Locked):
             reconcile(spec, dry_run=False, backends=Backends(authority=LocalAuthority()), lock_timeout=0.2)
 
 
 def test_concurrent_runs_enroll_once(device_dir):
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     authority = LocalAuthority()
     reports = []
     threads = [threading.Thread(target=lambda: reports.append(_run(spec, authority))) for _ in range(3)]
@@ -196,13 +192,13 @@ def test_unreadable_key_blocks_and_is_untouched(device_dir):
     key_path, cert_path = converged_device(device_dir)
     key_path.write_text("-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n")
     before = key_path.read_bytes(), cert_path.read_bytes()
-    report = _run(_spec(device_dir))
+    report = _run(resolved_spec(device_dir))
     assert report.exit_code() == 4 and report.status == "blocked"
     assert (key_path.read_bytes(), cert_path.read_bytes()) == before
 
 
 def test_unavailable_tenant_fails_clearly_and_leaves_nothing_live(device_dir):
-    spec = _spec(device_dir, )
+    spec = resolved_spec(device_dir, )
     report = reconcile(spec, dry_run=False, backends=Backends(), lock_timeout=1)
     assert report.exit_code() == 1
     assert "not available" in report.failed.message
@@ -210,9 +206,9 @@ def test_unavailable_tenant_fails_clearly_and_leaves_nothing_live(device_dir):
 
 
 def test_owner_and_group_are_applied_to_new_files_and_drift_is_fixed(device_dir):
-    if os.geteuid() != 0:
-        pytest.skip("changing owners needs root")  # the CI runs as root, so this runs there
-    spec = _spec(device_dir, paths={"owner": "1", "group": "2"})
+    # A missing precondition fails, as everywhere in this suite: changing owners needs root (CI is root).
+    assert os.geteuid() == 0, "this test changes file owners: run it as root"
+    spec = resolved_spec(device_dir, paths={"owner": "1", "group": "2"})
     assert _run(spec).failed is None
     for path in (spec.paths.key, spec.paths.cert):
         assert (path.stat().st_uid, path.stat().st_gid) == (1, 2)
@@ -224,7 +220,7 @@ def test_owner_and_group_are_applied_to_new_files_and_drift_is_fixed(device_dir)
 
 
 def test_unknown_owner_blocks_before_anything_is_written(device_dir):
-    report = _run(_spec(device_dir, paths={"owner": "no-such-user-here"}))
+    report = _run(resolved_spec(device_dir, paths={"owner": "no-such-user-here"}))
     assert report.exit_code() == 4
     assert "user 'no-such-user-here' does not exist" in report.plan.blockers[0].message
     assert not (device_dir / "device-certs" / "tedge-private-key.pem").exists()
@@ -234,7 +230,7 @@ def test_every_applied_action_is_journaled_beside_the_backups(device_dir):
     import json
 
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     _run(spec)
     lines = [json.loads(line) for line in (spec.paths.backup_dir / "journal.jsonl").read_text().splitlines()]
     assert [entry["action"] for entry in lines] == ["write_csr", "reenroll", "verify_candidate", "stage", "backup", "promote"]
@@ -247,7 +243,7 @@ def test_every_applied_action_is_journaled_beside_the_backups(device_dir):
 
 def test_an_expired_certificate_is_not_restored_when_activation_of_its_successor_fails(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=400))  # expired: enroll again
-    spec = _spec(device_dir, activation={"strategy": "command", "command": ["false"], "verify": "none"})
+    spec = resolved_spec(device_dir, activation={"strategy": "command", "command": ["false"], "verify": "none"})
     report = _run(spec)
     assert report.failed is not None and "activation command" in report.failed.message
     assert "rolled-back" not in [r.status for r in report.outcome.results]  # nothing better to fall back to
@@ -258,7 +254,7 @@ def test_an_expired_certificate_is_not_restored_when_activation_of_its_successor
 def test_a_rolled_back_renewal_keeps_the_certificate_it_paid_for(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
     old = cert_path.read_bytes()
-    spec = _spec(device_dir, activation={"strategy": "command", "command": ["false"], "verify": "none"})
+    spec = resolved_spec(device_dir, activation={"strategy": "command", "command": ["false"], "verify": "none"})
     report = _run(spec)
     assert report.outcome.results[-1].status == "rolled-back" and cert_path.read_bytes() == old
     (kept,) = [f for f in list_backups(spec.paths.backup_dir) if f.name.endswith("-not-activated")]
@@ -267,7 +263,7 @@ def test_a_rolled_back_renewal_keeps_the_certificate_it_paid_for(device_dir):
 
 
 def test_a_device_clock_behind_the_tenant_keeps_the_certificate_staged_and_blocks(device_dir):
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     authority = LocalAuthority()
     behind = datetime.now(timezone.utc) - timedelta(minutes=10)
     first = _run(spec, authority, clock=lambda: behind)

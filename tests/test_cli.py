@@ -5,20 +5,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 from reconciler.layout import lock_file
-from tests.conftest import RECONCILE
 from tests.device_files import converged_device, write_cert, write_state
+from tests.reconcile_cli import run
+from tests.tenant_device import make_device
 from reconciler.x509_facts import load_private_key
-
-
-def run(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("TEDGE_CONFIG_DIR", None)
-    return subprocess.run([*RECONCILE, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=60)
 
 
 def _files(folder: Path) -> dict:
@@ -94,13 +88,23 @@ def test_json_report_has_before_and_after_facts_and_no_secret(device_dir):
     key_path, _ = converged_device(device_dir)
     os.chmod(key_path, 0o640)
     state = write_state(device_dir)
-    (device_dir / "otp").write_text("s3cret-one-time-pass\n")
     result = run("-f", str(state), "--config-dir", str(device_dir), "--output", "json")
     report = json.loads(result.stdout)
     assert set(report) == {"format", "device_id", "dry_run", "status", "changed", "reasons", "message", "actions", "notes", "warnings", "backoff",
                            "blockers", "before", "after", "error", "tenant_ca"}
     assert report["before"]["key"]["mode"] == "0640" and report["after"]["key"]["mode"] == "0600"
     assert report["after"]["certificate"]["subject_cn"] == "gw-0001"
+    assert "PRIVATE KEY" not in result.stdout + result.stderr
+
+
+def test_json_report_of_an_enrollment_holds_no_one_time_password(tmp_path, tenant):
+    # The password is read and sent on this path (the tenant accepted it), and still never shown.
+    secret = "s3cret-one-time-pass"
+    tenant.register("gw-0001", secret)
+    device = make_device(tmp_path, tenant, otp=secret)
+    result = device.run("-v", "--output", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "changed" and len(tenant.requests_to("simpleenroll")) == 1
     assert "s3cret" not in result.stdout + result.stderr
     assert "PRIVATE KEY" not in result.stdout + result.stderr
 

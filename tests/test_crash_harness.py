@@ -3,13 +3,15 @@ for nothing. Fast: no strace, no tenant."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from reconciler.backup import CERT_FILE
-from tests.crash.campaign import PointOutcome
-from tests.crash.invariants import backup_problems, leftover_problems, live_pair_problems
-from tests.crash.strace_run import Call, parse_trace
-from tests.device_files import converged_device, write_cert, write_key
+from tests.crash.campaign import CampaignResult, PointOutcome
+from tests.crash.invariants import SPENT_PASSWORD, backup_problems, leftover_problems, live_pair_problems, lost_answer_problems
+from tests.crash.strace_run import parse_trace
+from tests.device_files import converged_device, device_name, shared_ca, write_cert, write_key
 from tests.tenant_device import Device
 
 LOG = """\
@@ -84,7 +86,26 @@ def test_an_empty_backup_folder_or_one_without_its_key_is_incomplete(device, tmp
     ]
 
 
-def test_a_lost_answer_fails_at_any_point():
-    # No point is excused: the answer reaches a mapped, pre-allocated file without a system call.
-    outcome = PointOutcome(Call("write", 2, ".new.tmp", False), (), ("answer lost",))
-    assert outcome.failing == ("answer lost",)
+def test_a_second_certificate_or_a_spent_password_is_a_lost_answer(device):
+    issued = [shared_ca().issue(write_key(device.config_dir / f"k{n}.pem").public_key(), device_name(device.device_id))
+              for n in range(2)]
+    other_device = shared_ca().issue(write_key(device.config_dir / "k9.pem").public_key(), device_name("gw-9999"))
+    tenant_saw = lambda *certs: SimpleNamespace(issued=list(certs))  # noqa: E731 - only its log of issued certificates is read
+    assert lost_answer_problems(device, tenant_saw(issued[0], other_device), 0) == []
+    assert lost_answer_problems(device, tenant_saw(*issued), 0) == [
+        "the tenant issued 2 certificates over the killed and the recovery run, not 1"]
+    assert lost_answer_problems(device, tenant_saw(issued[0]), SPENT_PASSWORD) == [
+        f"the recovery run exited {SPENT_PASSWORD}: the one-time password is spent and its answer is gone"]
+
+
+TRACED = parse_trace(LOG)
+
+
+@pytest.mark.parametrize("lost_at", range(len(TRACED)), ids=[c.label for c in TRACED])
+def test_a_lost_answer_fails_at_any_point(lost_at):
+    # No point is excused, not even the first call after the request went out (write#3 follows TCP
+    # here): the answer reaches a mapped, pre-allocated file without a system call.
+    outcomes = tuple(PointOutcome(call, (), ("answer lost",) if n == lost_at else ()) for n, call in enumerate(TRACED))
+    result = CampaignResult("s", TRACED, outcomes, 0.0)
+    assert [o.call.label for o in result.failures] == [TRACED[lost_at].label]
+    assert f"s: {TRACED[lost_at].label} ({TRACED[lost_at].target}): answer lost" in result.summary()

@@ -9,8 +9,11 @@ import stat
 import subprocess
 import sys
 
+from pathlib import Path
+
 import requests
 
+from reconciler.x509_facts import certificate_info, load_certificates
 from tests.conftest import ROOT
 
 
@@ -25,12 +28,24 @@ def test_standalone_emulator_prints_where_it_is_and_keeps_the_password_in_a_priv
         assert stat.S_IMODE(admin_env.stat().st_mode) == 0o600
         password = dict(line.split("=", 1) for line in admin_env.read_text().split())["C8Y_PASSWORD"]
         assert password not in json.dumps(info)
-        assert b"management" in (tmp_path / "tenant-ca.pem").read_bytes() or (tmp_path / "tenant-ca.pem").exists()
+        _assert_the_printed_tenant_ca_is_the_one_the_tenant_serves(info, tmp_path)
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
     assert password not in out + err
+
+
+def _assert_the_printed_tenant_ca_is_the_one_the_tenant_serves(info: dict, folder) -> None:
+    """The file named in the output is in --dir, holds the tenant CA's certificate (Cumulocity's name)
+    and is the very CA the tenant's EST endpoint hands out."""
+    path = Path(info["tenant_ca"])
+    assert path.parent == folder, path
+    (written,) = load_certificates(path.read_bytes())
+    assert certificate_info(written).subject == "CN=management,O=Cumulocity,C=United States"
+    served = requests.get(info["url"] + "/.well-known/est/cacerts", verify=info["ca_bundle"], timeout=10)
+    assert served.status_code == 200, served.status_code
+    assert load_certificates(served.content)[0] == written
 
 
 def test_the_readme_demo_runs_end_to_end():

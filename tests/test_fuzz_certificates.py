@@ -19,18 +19,11 @@ from reconciler.chain import chain_problem
 from reconciler.observation import CertFacts
 from reconciler.observe import observe_cert
 from reconciler.x509_facts import CertificateInfo, certificate_info, load_certificates
-from tests.ber_mutations import mutate_element
-from tests.encoding_layers import through_encodings
-from tests.fuzz_corpus import answer_insides, answers, root
-from tests.fuzz_harness import fresh_file, fuzz
-from tests.mutations import Mutator
+from tests.fuzz_corpus import root
+from tests.fuzz_harness import Known, cases, fresh_file, fuzz
+from tests.fuzz_mutators import answer_mutator
 
-SEED = 7001
-CASES = 10_000
-
-
-def answer_mutator() -> Mutator:
-    return Mutator(answers(), SEED, extra=(mutate_element,) * 4, reach=through_encodings, partners=answer_insides())
+CASES = cases(10_000)
 
 
 def described(certs: list) -> list[CertificateInfo]:
@@ -71,7 +64,9 @@ def test_the_chain_check_gives_a_verdict_for_any_chain_that_loads():
     def check(problem) -> None:
         assert problem is None or isinstance(problem, str) and problem, f"chain_problem gave {problem!r}"
 
-    fuzz("chain_problem", answer_mutator(), CASES, verdict, refusals=(), check=check)
+    # Known until chain.py's rewrite (another change) guards its name comparisons: test_fuzz_findings.py
+    name_compare = Known("a name cryptography cannot compare", TypeError, "reconciler/chain.py")
+    fuzz("chain_problem", answer_mutator(), CASES, verdict, refusals=(), check=check, known=(name_compare,))
 
 
 def test_observing_a_certificate_file_gives_facts_whatever_it_holds(tmp_path):
@@ -85,4 +80,5 @@ def test_observing_a_certificate_file_gives_facts_whatever_it_holds(tmp_path):
         assert (facts.error is None) == isinstance(facts.info, CertificateInfo), facts
         assert facts.error is None or isinstance(facts.error, str) and facts.error, facts
 
-    fuzz("observe_cert", answer_mutator(), CASES, observe, refusals=(), check=check)
+    name_compare = Known("a name cryptography cannot compare", TypeError, "reconciler/chain.py")  # see the chain test
+    fuzz("observe_cert", answer_mutator(), CASES, observe, refusals=(), check=check, known=(name_compare,))

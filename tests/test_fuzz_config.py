@@ -17,12 +17,12 @@ from reconciler.spec import DesiredState
 from reconciler.spec_load import load_desired_state
 from reconciler.tedge_config import TedgeConfig, load_tedge_config
 from tests.conftest import ROOT
-from tests.fuzz_harness import fresh_file, fuzz
+from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.mutations import Mutator, token_insertion
 
 SEED = 7005
-TOML_CASES = 10_000
-YAML_CASES = 5_000  # YAML, pydantic and the line-finding composer cost about a millisecond a case
+TOML_CASES = cases(10_000)
+YAML_CASES = cases(5_000)  # YAML, pydantic and the line-finding composer cost about a millisecond a case
 
 TEDGE_TOML = (
     b"""[device]

@@ -11,18 +11,10 @@ from __future__ import annotations
 from reconciler.observation import KeyFacts
 from reconciler.observe import observe_key
 from reconciler.x509_facts import load_private_key
-from tests.ber_mutations import mutate_element
-from tests.encoding_layers import through_encodings
-from tests.fuzz_corpus import keys
-from tests.fuzz_harness import fresh_file, fuzz
-from tests.mutations import Mutator
+from tests.fuzz_harness import cases, fresh_file, fuzz
+from tests.fuzz_mutators import key_mutator
 
-SEED = 7003
-CASES = 10_000
-
-
-def key_mutator() -> Mutator:
-    return Mutator(keys(), SEED, extra=(mutate_element,) * 4, reach=through_encodings)
+CASES = cases(10_000)
 
 
 def test_key_bytes_give_a_private_key_or_a_value_error():

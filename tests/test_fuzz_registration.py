@@ -23,14 +23,14 @@ from reconciler.c8y.registration import (
 )
 from reconciler.errors import BadInput, ReconcileError
 from reconciler.register_input import devices_from_file
-from tests.fuzz_harness import fresh_file, fuzz
+from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.http_text import admin_answered_by, as_answer
 from tests.json_mutations import swap_json_value
 from tests.mutations import Mutator, token_insertion
 
 SEED = 7006
-CASES = 10_000
-YAML_CASES = 3_000
+CASES = cases(10_000)
+YAML_CASES = cases(3_000)
 JSON = b"content-type: application/json\r\n\r\n"
 DEVICES = [DeviceRegistration(f"gw-000{n}", f"password-000{n}") for n in (1, 2, 3)]
 

@@ -14,15 +14,10 @@ from reconciler.engine import reconcile
 from reconciler.layout import list_backups
 from reconciler.leftovers import stale_paths
 from reconciler.resolve import resolve
-from reconciler.spec_load import load_desired_state
-from reconciler.tedge_config import load_tedge_config
-from tests.device_files import converged_device, write_state
+from tests.device_files import converged_device
 from tests.local_authority import LocalAuthority
+from tests.resolved_spec import resolved_spec
 
-
-def _spec(config_dir: Path, **sections):
-    path = write_state(config_dir, **sections)
-    return resolve(load_desired_state(path), load_tedge_config(config_dir), config_dir)
 
 
 def _run(spec, dry_run=False):
@@ -43,7 +38,7 @@ def test_stale_temp_files_of_ours_are_removed_under_the_lock(device_dir):
     foreign = [folder / ".notes.reconcile-0a1b2c3d.tmp", folder / "tedge-private-key.pem.bak", folder / ".hidden"]
     for path in foreign:
         path.write_text("not ours")
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir, otp=None)
     assert sorted(stale_paths(spec)) == sorted(ours)
     report = _run(spec)
     assert report.plan.converged and report.exit_code() == 0
@@ -56,13 +51,13 @@ def test_a_dry_run_sweeps_nothing(device_dir):
     _, cert_path = converged_device(device_dir)
     stale = cert_path.parent / ".tedge-certificate.pem.reconcile-0a1b2c3d.tmp"
     stale.write_text("x")
-    _run(_spec(device_dir), dry_run=True)
+    _run(resolved_spec(device_dir, otp=None), dry_run=True)
     assert stale.exists()
 
 
 def test_an_unfinished_backup_never_counts_and_is_swept(device_dir):
     _, cert_path = converged_device(device_dir)
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir, otp=None)
     backup_dir = spec.paths.backup_dir
     unfinished = backup_dir / ".backup-20260101T000000.000000Z-01.0a1b2c3d.tmp"
     unfinished.mkdir(parents=True)
@@ -76,7 +71,7 @@ def test_a_staged_copy_identical_to_the_live_file_is_tidied(device_dir):
     key_path, cert_path = converged_device(device_dir)
     Path(f"{cert_path}.new").write_bytes(cert_path.read_bytes())
     Path(f"{key_path}.new").write_bytes(key_path.read_bytes())
-    report = _run(_spec(device_dir))
+    report = _run(resolved_spec(device_dir, otp=None))
     assert report.plan.converged
     assert not Path(f"{cert_path}.new").exists() and not Path(f"{key_path}.new").exists()
 
@@ -87,7 +82,7 @@ def test_a_staged_key_that_differs_from_the_live_one_is_kept(device_dir):
     key_path, _ = converged_device(device_dir)
     staged_key = Path(f"{key_path}.new")
     write_key(staged_key)
-    _run(_spec(device_dir))
+    _run(resolved_spec(device_dir, otp=None))
     assert staged_key.exists()
 
 
@@ -112,7 +107,7 @@ def test_an_answer_left_in_a_reservation_is_stored_and_finished_without_asking_a
     authority = LocalAuthority()
     csr = build_csr(key, "gw-0001", "Thin Edge", "Device").public_bytes(serialization.Encoding.DER)
     answer = authority._issue(csr)  # what the tenant said before the run was killed
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir, otp=None)
     reservation = _reservation(spec.paths.cert, answer, truncated)
     report = reconcile(spec, dry_run=False, backends=Backends(authority=authority), lock_timeout=2)
     assert report.failed is None, report.failed
@@ -124,13 +119,13 @@ def test_an_answer_left_in_a_reservation_is_stored_and_finished_without_asking_a
 def test_an_empty_reservation_is_removed(device_dir):
     _, cert_path = converged_device(device_dir)
     reservation = _reservation(cert_path, b"", truncated=False)
-    report = _run(_spec(device_dir))
+    report = _run(resolved_spec(device_dir, otp=None))
     assert report.plan.converged and not reservation.exists()
 
 
 def test_temp_files_of_other_tools_in_a_shared_backup_directory_are_left_alone(device_dir):
     converged_device(device_dir)
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir, otp=None)
     spec.paths.backup_dir.mkdir(parents=True, exist_ok=True)
     foreign = spec.paths.backup_dir / ".other-tool.0badcafe.tmp"
     ours = spec.paths.backup_dir / ".rejected-20260101T000000.000000Z-x.pem.reconcile-0badcafe.tmp"
@@ -148,9 +143,9 @@ def test_a_link_at_a_reservation_name_is_removed_never_followed(device_dir, tmp_
     secret.write_text("not an answer")
     link = reservation_path(Path(f"{cert_path}.new"))
     link.symlink_to(secret)
-    report = _run(_spec(device_dir))
+    report = _run(resolved_spec(device_dir, otp=None))
     assert report.plan.converged and not os.path.lexists(link) and secret.read_text() == "not an answer"
-    assert not list(_spec(device_dir).paths.backup_dir.glob("rejected-*"))  # nothing read through it
+    assert not list(resolved_spec(device_dir, otp=None).paths.backup_dir.glob("rejected-*"))  # nothing read through it
 
 
 def test_a_directory_where_the_run_history_belongs_blocks_rather_than_forget_a_backoff(device_dir):
@@ -158,5 +153,5 @@ def test_a_directory_where_the_run_history_belongs_blocks_rather_than_forget_a_b
 
     _, cert_path = converged_device(device_dir)
     state_file(cert_path).mkdir()
-    report = _run(_spec(device_dir))
+    report = _run(resolved_spec(device_dir, otp=None))
     assert report.exit_code() == 4 and [b.reason.value for b in report.plan.blockers] == ["NotARegularFile"]

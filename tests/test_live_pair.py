@@ -12,17 +12,11 @@ from reconciler.engine import reconcile
 from reconciler.layout import list_backups
 from reconciler.live_pair import CERT_NAME, KEY_NAME, pair_in_use, pair_prefix, switch_link
 from reconciler.resolve import resolve
-from reconciler.spec_load import load_desired_state
-from reconciler.tedge_config import load_tedge_config
 from reconciler.x509_facts import load_certificates, load_private_key, public_key_id
-from tests.device_files import converged_device, write_cert, write_state
+from tests.device_files import converged_device, write_cert
 from tests.local_authority import LocalAuthority
+from tests.resolved_spec import resolved_spec
 
-
-def _spec(config_dir: Path, **sections):
-    path = write_state(config_dir, **sections)
-    (config_dir / "otp").write_text("one-time-pass-123\n")
-    return resolve(load_desired_state(path), load_tedge_config(config_dir), config_dir)
 
 
 def _run(spec, authority=None):
@@ -40,7 +34,7 @@ def _pairs(cert: Path) -> list[str]:
 
 def test_rotation_routes_both_names_through_one_switch_link(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
-    spec = _spec(device_dir, key={"rotate_on_renewal": True})
+    spec = resolved_spec(device_dir, key={"rotate_on_renewal": True})
     assert _run(spec).failed is None
     folder = cert_path.parent
     link = switch_link(cert_path).name
@@ -54,7 +48,7 @@ def test_rotation_routes_both_names_through_one_switch_link(device_dir):
 
 def test_a_second_rotation_switches_again_and_leaves_one_pair_folder(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
-    spec = _spec(device_dir, key={"rotate_on_renewal": True})
+    spec = resolved_spec(device_dir, key={"rotate_on_renewal": True})
     assert _run(spec).failed is None
     first_key = key_path.read_bytes()
     write_cert(cert_path.parent / ".tmp-cert", load_private_key(first_key), age=timedelta(days=340))
@@ -67,7 +61,7 @@ def test_a_second_rotation_switches_again_and_leaves_one_pair_folder(device_dir)
 
 def test_thin_edge_renaming_its_candidate_over_the_link_keeps_a_matching_pair(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
-    spec = _spec(device_dir, key={"rotate_on_renewal": True})
+    spec = resolved_spec(device_dir, key={"rotate_on_renewal": True})
     assert _run(spec).failed is None
     # `tedge cert renew` + `tedge reconnect c8y`: a new certificate for the same key, renamed over the name
     candidate = Path(f"{cert_path}.new")
@@ -75,7 +69,7 @@ def test_thin_edge_renaming_its_candidate_over_the_link_keeps_a_matching_pair(de
     os.rename(candidate, cert_path)
     assert not cert_path.is_symlink() and key_path.is_symlink()
     assert _matching(key_path, cert_path)
-    plain = _spec(device_dir)  # without rotation the device is converged: nothing to redo
+    plain = resolved_spec(device_dir)  # without rotation the device is converged: nothing to redo
     assert _run(plain).plan.converged
     # and a later key change routes the certificate name through the switch link again
     write_cert(cert_path, load_private_key(key_path.read_bytes()), age=timedelta(days=340))
@@ -88,7 +82,7 @@ def test_algorithm_change_without_a_certificate_backs_up_the_old_key(device_dir)
 
     key_path = device_dir / "device-certs" / "tedge-private-key.pem"
     old = write_key(key_path, "rsa-2048")
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     report = _run(spec)
     assert report.failed is None, report.failed
     (backup,) = list_backups(spec.paths.backup_dir)
@@ -99,7 +93,7 @@ def test_algorithm_change_without_a_certificate_backs_up_the_old_key(device_dir)
 def test_failed_activation_after_a_key_switch_switches_back(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
     before = key_path.read_bytes(), cert_path.read_bytes()
-    spec = _spec(device_dir, key={"rotate_on_renewal": True}, activation={"strategy": "command", "command": ["false"], "verify": "none"})
+    spec = resolved_spec(device_dir, key={"rotate_on_renewal": True}, activation={"strategy": "command", "command": ["false"], "verify": "none"})
     report = _run(spec)
     assert report.failed is not None
     assert [r.status for r in report.outcome.results][-1] == "rolled-back"
@@ -109,7 +103,7 @@ def test_failed_activation_after_a_key_switch_switches_back(device_dir):
 
 def test_an_interrupted_switch_leaves_only_unreferenced_folders_which_the_next_run_sweeps(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
-    spec = _spec(device_dir, key={"rotate_on_renewal": True})
+    spec = resolved_spec(device_dir, key={"rotate_on_renewal": True})
     assert _run(spec).failed is None
     stray = cert_path.parent / f"{pair_prefix(cert_path)}20260101T000000Z-abcdef"
     stray.mkdir()

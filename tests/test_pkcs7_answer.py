@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+import hashlib
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -16,6 +16,7 @@ from tests.conftest import ROOT
 from tests.device_files import device_name, shared_ca, write_key
 
 FIXTURE = ROOT / "tests" / "fixtures" / "c8y" / "simpleenroll-response.b64"  # a real tenant's answer
+FIXTURE_SHA256 = "12d03d8a10704cce03977f477b3cc02f7958a062d088f9eada2a34376618cb04"
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,8 @@ def test_deeply_nested_ber_is_refused():
         certificates_from_pkcs7(nested)
 
 
-def test_fixture_is_where_the_tests_expect_it():
+def test_fixture_is_the_real_tenants_answer_unchanged():
+    # A real tenant's bytes cannot be regenerated: an edit (say, by a formatter) would silently
+    # turn the tests above into tests of our own writer.
     assert FIXTURE.is_file(), f"expected the shared fixture at {FIXTURE}"
-    assert isinstance(FIXTURE, Path)
+    assert hashlib.sha256(FIXTURE.read_bytes()).hexdigest() == FIXTURE_SHA256

@@ -32,8 +32,10 @@ def test_schema_is_a_valid_draft_2020_12_schema():
     jsonschema.Draft202012Validator.check_schema(desired_state_schema())
 
 
-def test_there_are_examples():
-    assert len(DESIRED_STATE_EXAMPLES) >= 2
+def test_the_readmes_full_example_is_validated_and_sets_every_section():
+    full = ROOT / "examples" / "desired-state.yaml"
+    assert full in DESIRED_STATE_EXAMPLES and "(examples/desired-state.yaml)" in (ROOT / "README.md").read_text()
+    assert set(desired_state_schema()["properties"]) - set(yaml.safe_load(full.read_text())) == set()
 
 
 @pytest.mark.parametrize("path", DESIRED_STATE_EXAMPLES, ids=lambda p: p.name)

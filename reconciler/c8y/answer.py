@@ -16,7 +16,16 @@ from cryptography import x509
 from reconciler.c8y.pkcs7 import certificates_from_pkcs7
 
 _BASE64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
-_PKCS7_PEM = re.compile(rb"-----BEGIN (?:PKCS7|CMS)-----(.*?)-----END (?:PKCS7|CMS)-----", re.S)
+_PKCS7_BEGIN = re.compile(rb"-----BEGIN (?:PKCS7|CMS)-----")
+_PKCS7_END = re.compile(rb"-----END (?:PKCS7|CMS)-----")
+
+
+def _armoured(text: bytes) -> bytes | None:
+    """What lies between the first PKCS#7 BEGIN line and the END after it. Searched once each: one
+    lazy `BEGIN(.*?)END` pattern rescans to the end from every BEGIN without an END (quadratic)."""
+    begin = _PKCS7_BEGIN.search(text)
+    end = _PKCS7_END.search(text, begin.end()) if begin else None
+    return text[begin.end():end.start()] if end else None
 
 
 def _from_der(data: bytes) -> list[x509.Certificate]:
@@ -43,9 +52,9 @@ def _certificates(body: bytes) -> list[x509.Certificate]:
         raise ValueError("the answer is empty")
     if b"-----BEGIN CERTIFICATE-----" in text:
         return x509.load_pem_x509_certificates(text)
-    armoured = _PKCS7_PEM.search(text)
-    if armoured:
-        text = armoured.group(1).strip()
+    armoured = _armoured(text)
+    if armoured is not None:
+        text = armoured.strip()
     if _BASE64.match(text):
         try:
             decoded = base64.b64decode(b"".join(text.split()), validate=True)

@@ -103,8 +103,10 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, si
         kwargs.setdefault("verify", session.verify)
         with session.request(method, url, stream=True, timeout=(timeout, timeout), **kwargs) as response:
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-                raise TenantRefused(f"{host_of(url)} sent an answer of {int(declared)} bytes; refusing more than {MAX_ANSWER_BYTES}")
+            if declared.isascii() and declared.isdigit() and _more_than(declared, MAX_ANSWER_BYTES):
+                size = declared.lstrip("0")
+                shown = size if len(size) <= 12 else f"a {len(size)}-digit number of"
+                raise TenantRefused(f"{host_of(url)} sent an answer of {shown} bytes; refusing more than {MAX_ANSWER_BYTES}")
             streaming = sink is not None and sink.begin(response.status_code)
             holder = _held_open(response) if streaming else None
             try:
@@ -140,6 +142,13 @@ def _via_proxy(session: requests.Session, url: str) -> str:
     proxies = session.merge_environment_settings(url, {}, None, None, None)["proxies"]
     proxy = requests.utils.select_proxy(url, proxies)
     return f" via proxy {redact(proxy)}" if proxy else ""
+
+
+def _more_than(digits: str, limit: int) -> bool:
+    """Whether ASCII `digits` exceed `limit`, without int() on thousands of digits (Python refuses
+    more than 4300) and without reading "7²" as a number (str.isdigit says yes to it)."""
+    significant = digits.lstrip("0")
+    return len(significant) > len(str(limit)) or int(significant or "0") > limit
 
 
 def _held_open(response):

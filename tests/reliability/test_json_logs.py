@@ -8,10 +8,9 @@ import os
 
 from tests.device_files import converged_device, write_state
 from tests.tenant_device import make_device
-from tests.test_cli import run
+from tests.reconcile_cli import UNREACHABLE_TENANT, run
 
 KEYS = {"time", "level", "event", "device_id", "action", "reason", "status", "message"}
-UNREACHABLE_TENANT = {"enrollment": {"one_time_password_file": "otp", "max_wait": "0s"}}
 
 
 def _lines(stderr: str) -> list[dict]:

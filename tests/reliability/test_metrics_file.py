@@ -17,10 +17,9 @@ from reconciler.layout import lock_file, state_file
 from reconciler.run_history import read_history
 from reconciler.x509_facts import certificate_info
 from tests.device_files import converged_device, write_state
-from tests.test_cli import run
+from tests.reconcile_cli import UNREACHABLE_TENANT, run
 
 DAY = timedelta(days=1)
-UNREACHABLE_TENANT = {"enrollment": {"one_time_password_file": "otp", "max_wait": "0s"}}  # one attempt at port 1
 
 
 def _metrics(path: Path) -> dict[str, dict]:

@@ -28,21 +28,14 @@ from reconciler.run_history import (
     read_history,
     write_history,
 )
-from reconciler.spec_load import load_desired_state
-from reconciler.tedge_config import load_tedge_config
-from tests.device_files import converged_device, write_state
+from tests.device_files import converged_device
 from tests.local_authority import LocalAuthority
+from tests.resolved_spec import resolved_spec
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
 FAILED = RunOutcome("failed", 8, "enroll:unreachable", "enrollment of gw-0001: gave up after 3 attempts")
 
-
-def _spec(config_dir: Path, otp: bool = True):
-    path = write_state(config_dir)
-    if otp:
-        (config_dir / "otp").write_text("one-time-pass-123\n")
-    return resolve(load_desired_state(path), load_tedge_config(config_dir), config_dir)
 
 
 def _recorded(spec) -> dict:
@@ -93,7 +86,7 @@ def test_a_long_failure_message_is_cut():
 
 def test_every_real_run_is_recorded_and_a_dry_run_is_not(device_dir):
     converged_device(device_dir)
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     reconcile(spec, dry_run=True)
     assert not state_file(spec.paths.cert).exists()
     report = reconcile(spec, dry_run=False, backends=Backends(authority=LocalAuthority()), lock_timeout=2)
@@ -108,7 +101,7 @@ def test_every_real_run_is_recorded_and_a_dry_run_is_not(device_dir):
 
 
 def test_failures_name_the_failing_action_and_a_later_success_resets_them(device_dir):
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
     no_tenant = Backends()  # enroll fails: talking to a tenant is not available
     for expected in (1, 2):
         report = reconcile(spec, dry_run=False, backends=no_tenant, lock_timeout=2, force=True)  # past the backoff
@@ -127,7 +120,7 @@ def test_failures_name_the_failing_action_and_a_later_success_resets_them(device
 
 
 def test_a_blocked_run_is_recorded_with_its_blocker(device_dir):
-    spec = _spec(device_dir, otp=False)
+    spec = resolved_spec(device_dir, otp=None)
     reconcile(spec, dry_run=False, backends=Backends(), lock_timeout=2)
     recorded = _recorded(spec)
     assert recorded["last_run"] == {"time": recorded["last_run"]["time"], "status": "blocked", "exit_code": 4}
@@ -135,7 +128,7 @@ def test_a_blocked_run_is_recorded_with_its_blocker(device_dir):
 
 
 def test_an_interrupted_apply_is_recorded_and_the_interrupt_goes_on(device_dir):
-    spec = _spec(device_dir)
+    spec = resolved_spec(device_dir)
 
     def interrupt(_result):
         raise KeyboardInterrupt

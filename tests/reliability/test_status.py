@@ -9,9 +9,7 @@ from reconciler.layout import state_file
 from reconciler.run_history import RunOutcome, after_run, write_history
 from reconciler.timestamps import format_time
 from tests.device_files import converged_device, write_state
-from tests.test_cli import run
-
-UNREACHABLE_TENANT = {"enrollment": {"one_time_password_file": "otp", "max_wait": "0s"}}
+from tests.reconcile_cli import UNREACHABLE_TENANT, run
 
 
 def _status(device_dir, *extra):
