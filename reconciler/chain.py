@@ -62,7 +62,7 @@ def chain_problem(issued: list[x509.Certificate], anchors: list[x509.Certificate
             if _reaches(issued, anchors):
                 return None
             issuer = issued[0].issuer.rfc4514_string()
-        except ValueError:  # names are parsed only when compared: a malformed one shows here
+        except (ValueError, TypeError):  # names are parsed when read: one cryptography cannot build shows here
             return "its chain holds a malformed name"
     known = ", ".join(fingerprint(a) for a in anchors)
     return (f"it does not chain to the tenant CA: not signed by the key of {where} (SHA-256 {known}); the certificate "

@@ -20,7 +20,7 @@ from reconciler.observation import CertFacts
 from reconciler.observe import observe_cert
 from reconciler.x509_facts import CertificateInfo, certificate_info, load_certificates
 from tests.fuzz_corpus import root
-from tests.fuzz_harness import Known, cases, fresh_file, fuzz
+from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.fuzz_mutators import answer_mutator
 
 CASES = cases(10_000)
@@ -64,9 +64,7 @@ def test_the_chain_check_gives_a_verdict_for_any_chain_that_loads():
     def check(problem) -> None:
         assert problem is None or isinstance(problem, str) and problem, f"chain_problem gave {problem!r}"
 
-    # Known until chain.py's rewrite (another change) guards its name comparisons: test_fuzz_findings.py
-    name_compare = Known("a name cryptography cannot compare", TypeError, "reconciler/chain.py")
-    fuzz("chain_problem", answer_mutator(), CASES, verdict, refusals=(), check=check, known=(name_compare,))
+    fuzz("chain_problem", answer_mutator(), CASES, verdict, refusals=(), check=check)
 
 
 def test_observing_a_certificate_file_gives_facts_whatever_it_holds(tmp_path):
@@ -80,5 +78,4 @@ def test_observing_a_certificate_file_gives_facts_whatever_it_holds(tmp_path):
         assert (facts.error is None) == isinstance(facts.info, CertificateInfo), facts
         assert facts.error is None or isinstance(facts.error, str) and facts.error, facts
 
-    name_compare = Known("a name cryptography cannot compare", TypeError, "reconciler/chain.py")  # see the chain test
-    fuzz("observe_cert", answer_mutator(), CASES, observe, refusals=(), check=check, known=(name_compare,))
+    fuzz("observe_cert", answer_mutator(), CASES, observe, refusals=(), check=check)
