@@ -19,7 +19,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reconciler.emulator.server import TenantEmulator  # noqa: E402
+from c8y_emulator.server import TenantEmulator  # noqa: E402
 
 GRACE = 30.0  # seconds past one retry_every before a device that has no certificate is given up on
 

@@ -1,5 +1,5 @@
 """Enrollment on loopback: key generation, CSR, HTTPS to the emulator, verification and atomic
-store. The emulator runs in its own process (`python -m reconciler.emulator`), so neither its CPU
+store. The emulator runs in its own process (`python -m c8y_emulator`), so neither its CPU
 nor its heap is counted as the client's.
 
 - time: in process (no interpreter start), tracemalloc off; median and p95 per key algorithm;
@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure import run_once  # noqa: E402
 from reconciler.c8y.admin import AdminClient, load_admin_credentials  # noqa: E402
 from reconciler.c8y.registration import DeviceRegistration, register_devices  # noqa: E402
-from reconciler.engine import reconcile  # noqa: E402
-from reconciler.resolve import resolve  # noqa: E402
-from reconciler.spec_load import load_desired_state  # noqa: E402
-from reconciler.tedge_config import load_tedge_config  # noqa: E402
+from reconciler.runs.engine import reconcile  # noqa: E402
+from reconciler.desired.resolve import resolve  # noqa: E402
+from reconciler.desired.load import load_desired_state  # noqa: E402
+from reconciler.desired.tedge_toml import load_tedge_config  # noqa: E402
 
 PASSWORD = "bench-password-1"
 ALGORITHMS = ("ec-p256", "rsa-2048")
@@ -41,7 +41,7 @@ ALGORITHMS = ("ec-p256", "rsa-2048")
 @contextmanager
 def emulator_process(folder: Path):
     """The emulator in its own process; yields what it printed (url, ca_bundle, admin_env)."""
-    process = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--dir", str(folder)],
+    process = subprocess.Popen([sys.executable, "-m", "c8y_emulator", "--dir", str(folder)],
                                stdout=subprocess.PIPE, text=True)
     try:
         yield json.loads(process.stdout.readline())

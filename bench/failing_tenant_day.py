@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reconciler.emulator.server import TenantEmulator  # noqa: E402
+from c8y_emulator.server import TenantEmulator  # noqa: E402
 from tests.reliability.simulated_day import (  # noqa: E402
     OTP,
     RENEWAL_FAILURES,

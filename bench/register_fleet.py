@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reconciler.emulator.server import TenantEmulator  # noqa: E402
+from c8y_emulator.server import TenantEmulator  # noqa: E402
 
 
 def register(tenant: TenantEmulator, source: Path, chunk_size: int) -> float:

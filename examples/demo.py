@@ -1,5 +1,5 @@
 """The demo behind examples/demo.sh: every step runs the real `reconcile` command against the
-tenant emulator (`python -m reconciler.emulator`), over HTTPS on 127.0.0.1."""
+tenant emulator (`python -m c8y_emulator`), over HTTPS on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import requests
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from reconciler.layout import list_backups  # noqa: E402
+from reconciler.basics.layout import list_backups  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "demo-run"
@@ -47,7 +47,7 @@ def main() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "tedge" / "device-certs").mkdir(parents=True)
     step("Start the tenant emulator (real HTTPS, a real CA named like the tenant's)")
-    emulator = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--dir", str(WORK / "tenant")],
+    emulator = subprocess.Popen([sys.executable, "-m", "c8y_emulator", "--dir", str(WORK / "tenant")],
                                 stdout=subprocess.PIPE, text=True)
     try:
         tenant = json.loads(emulator.stdout.readline())

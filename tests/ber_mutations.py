@@ -1,6 +1,6 @@
 """Tag/length-aware mutations of DER and BER: the bytes a flat mutator rarely gets right.
 
-A lenient walk of our own (independent of `reconciler.c8y.ber`, the code under test) finds the
+A lenient walk of our own (independent of `reconciler.x509.ber`, the code under test) finds the
 elements; a mutation then changes one of them: its length field, definite <-> indefinite form,
 its tag, its contents, or how often and how deeply it occurs. Most mutations then repair the
 definite lengths of the enclosing elements, so that the damage sits deep inside a structure

@@ -37,7 +37,7 @@ def clean_env(monkeypatch):
 
 @pytest.fixture
 def tenant():
-    from reconciler.emulator.server import TenantEmulator
+    from c8y_emulator.server import TenantEmulator
 
     with TenantEmulator() as emulator:
         yield emulator

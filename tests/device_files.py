@@ -10,9 +10,9 @@ import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from reconciler.emulator.ca import CertificateAuthority
-from reconciler.keygen import generate_private_key, private_key_pem
-from reconciler.x509_facts import certificates_pem
+from c8y_emulator.ca import CertificateAuthority
+from reconciler.x509.keys import generate_private_key, private_key_pem
+from reconciler.x509.facts import certificates_pem
 
 _CA = None
 

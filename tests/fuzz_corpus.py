@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
-from reconciler.emulator.pkcs7_writer import certs_only
+from c8y_emulator.pkcs7_writer import certs_only
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -10,7 +10,7 @@ from typing import Callable
 
 from cryptography.hazmat.primitives import serialization
 
-from reconciler.x509_facts import load_certificates
+from reconciler.x509.facts import load_certificates
 from tests.device_files import write_cert
 from tests.hostile_states import (
     ANY_REQUEST,

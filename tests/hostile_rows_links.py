@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 from typing import Callable
 
-from reconciler.x509_facts import load_private_key
+from reconciler.x509.facts import load_private_key
 from tests.device_files import write_cert, write_key
 from tests.hostile_states import (
     ANY_REQUEST,

@@ -16,8 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from reconciler.emulator.pkcs7_writer import certs_only
-from reconciler.x509_facts import load_certificates, load_private_key, public_key_id
+from c8y_emulator.pkcs7_writer import certs_only
+from reconciler.x509.facts import load_certificates, load_private_key, public_key_id
 from tests.conftest import RECONCILE
 from tests.device_files import device_name, write_cert, write_key
 from tests.tenant_device import OTP, make_device

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from cryptography import x509
 
-from reconciler.emulator.ca import CertificateAuthority
-from reconciler.emulator.pkcs7_writer import certs_only
-from reconciler.tenant_ca import TrustedCa, configured_ca, offered_ca
+from c8y_emulator.ca import CertificateAuthority
+from c8y_emulator.pkcs7_writer import certs_only
+from reconciler.x509.tenant_ca import TrustedCa, configured_ca, offered_ca
 from tests.device_files import shared_ca
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from reconciler.observation import CertFacts, FileInfo, KeyFacts, Observation, Ownership
-from reconciler.resolve import resolve
-from reconciler.spec import DesiredState
-from reconciler.tedge_config import TedgeConfig
-from reconciler.x509_facts import CertificateInfo
+from reconciler.planning.observation import CertFacts, FileInfo, KeyFacts, Observation, Ownership
+from reconciler.desired.resolve import resolve
+from reconciler.desired.model import DesiredState
+from reconciler.desired.tedge_toml import TedgeConfig
+from reconciler.x509.facts import CertificateInfo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)

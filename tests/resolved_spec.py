@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.resolve import resolve
-from reconciler.spec import DesiredState
-from reconciler.spec_load import load_desired_state
-from reconciler.tedge_config import load_tedge_config
+from reconciler.desired.resolve import resolve
+from reconciler.desired.model import DesiredState
+from reconciler.desired.load import load_desired_state
+from reconciler.desired.tedge_toml import load_tedge_config
 from tests.device_files import write_state
 
 ONE_TIME_PASSWORD = "one-time-pass-123"

@@ -25,5 +25,5 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]' -e ./emulator  # the tenant emulator: its own distribution
 exec .venv/bin/python -m pytest "$@"

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from reconciler.backends import Backends
-from reconciler.backup import CERT_FILE, KEY_FILE
-from reconciler.engine import reconcile
-from reconciler.errors import Locked
-from reconciler.layout import list_backups, lock_file
-from reconciler.lock import exclusive_lock
-from reconciler.resolve import resolve
-from reconciler.x509_facts import load_certificates, load_private_key, public_key_id
+from reconciler.planning.backends import Backends
+from reconciler.device.backup import CERT_FILE, KEY_FILE
+from reconciler.runs.engine import reconcile
+from reconciler.basics.errors import Locked
+from reconciler.basics.layout import list_backups, lock_file
+from reconciler.basics.lock import exclusive_lock
+from reconciler.desired.resolve import resolve
+from reconciler.x509.facts import load_certificates, load_private_key, public_key_id
 from tests.device_files import converged_device, write_cert, write_key
 from tests.local_authority import LocalAuthority
 from tests.resolved_spec import resolved_spec
@@ -125,7 +125,7 @@ def test_rejected_answer_stages_nothing_and_keeps_the_live_pair(device_dir):
     key_path, cert_path = converged_device(device_dir, age=timedelta(days=340))
     before = key_path.read_bytes(), cert_path.read_bytes()
     spec = resolved_spec(device_dir)
-    from reconciler.keygen import generate_private_key
+    from reconciler.x509.keys import generate_private_key
 
     report = _run(spec, LocalAuthority(issue_for=generate_private_key("ec-p256")))
     assert report.failed is not None and report.exit_code() == 6

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from reconciler.backends import Backends
-from reconciler.chain import fingerprint
-from reconciler.emulator.ca import CertificateAuthority
-from reconciler.engine import reconcile
-from reconciler.report import report_dict
-from reconciler.resolve import resolve
-from reconciler.spec_load import load_desired_state
-from reconciler.tedge_config import load_tedge_config
+from reconciler.planning.backends import Backends
+from reconciler.x509.chain import fingerprint
+from c8y_emulator.ca import CertificateAuthority
+from reconciler.runs.engine import reconcile
+from reconciler.runs.report import report_dict
+from reconciler.desired.resolve import resolve
+from reconciler.desired.load import load_desired_state
+from reconciler.desired.tedge_toml import load_tedge_config
 from tests.device_files import converged_device, shared_ca, write_state
 from tests.local_authority import LocalAuthority
 

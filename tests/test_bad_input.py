@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
-from reconciler.schema import desired_state_schema
+from reconciler.cli.main import main
+from reconciler.desired.schema import desired_state_schema
 from tests.conftest import RECONCILE
 
 GOOD = "device_id: gw-0001\nactivation: {strategy: none, verify: none}\n"

@@ -8,11 +8,11 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from reconciler.layout import lock_file
+from reconciler.basics.layout import lock_file
 from tests.device_files import converged_device, write_cert, write_state
 from tests.reconcile_cli import run
 from tests.tenant_device import make_device
-from reconciler.x509_facts import load_private_key
+from reconciler.x509.facts import load_private_key
 
 
 def _files(folder: Path) -> dict:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from reconciler.backup import CERT_FILE
+from reconciler.device.backup import CERT_FILE
 from tests.crash.campaign import CampaignResult, PointOutcome
 from tests.crash.invariants import SPENT_PASSWORD, backup_problems, leftover_problems, live_pair_problems, lost_answer_problems
 from tests.crash.strace_run import parse_trace

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from reconciler.durations import format_duration, parse_duration
+from reconciler.basics.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

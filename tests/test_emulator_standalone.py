@@ -1,4 +1,4 @@
-"""`python -m reconciler.emulator` and the README's demo, as separate processes."""
+"""`python -m c8y_emulator` and the README's demo, as separate processes."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import requests
 
-from reconciler.x509_facts import certificate_info, load_certificates
+from reconciler.x509.facts import certificate_info, load_certificates
 from tests.conftest import ROOT
 
 
 def test_standalone_emulator_prints_where_it_is_and_keeps_the_password_in_a_private_file(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--dir", str(tmp_path)],
+    process = subprocess.Popen([sys.executable, "-m", "c8y_emulator", "--dir", str(tmp_path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         info = json.loads(process.stdout.readline())

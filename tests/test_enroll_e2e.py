@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from reconciler.layout import state_file
-from reconciler.x509_facts import certificate_info, load_certificates, load_private_key, public_key_id
+from reconciler.basics.layout import state_file
+from reconciler.x509.facts import certificate_info, load_certificates, load_private_key, public_key_id
 from tests.tenant_device import OTP, make_device
 
 

@@ -14,11 +14,11 @@ import warnings
 
 from cryptography import x509
 
-from reconciler.c8y.answer import certificates_from_answer
-from reconciler.chain import chain_problem
-from reconciler.observation import CertFacts
-from reconciler.observe import observe_cert
-from reconciler.x509_facts import CertificateInfo, certificate_info, load_certificates
+from reconciler.x509.answer import certificates_from_answer
+from reconciler.x509.chain import chain_problem
+from reconciler.planning.observation import CertFacts
+from reconciler.device.observe import observe_cert
+from reconciler.x509.facts import CertificateInfo, certificate_info, load_certificates
 from tests.fuzz_corpus import root
 from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.fuzz_mutators import answer_mutator

@@ -14,20 +14,20 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from reconciler.c8y.admin import load_admin_credentials
-from reconciler.c8y.answer import certificates_from_answer
-from reconciler.chain import chain_problem
-from reconciler.c8y.pkcs7 import SIGNED_DATA_OID
-from reconciler.emulator.pkcs7_writer import DATA_OID, certs_only
+from reconciler.x509.answer import certificates_from_answer
+from reconciler.x509.chain import chain_problem
+from reconciler.x509.pkcs7 import SIGNED_DATA_OID
+from c8y_emulator.pkcs7_writer import DATA_OID, certs_only
 from reconciler.c8y.est import judge, retry_after_seconds
 from reconciler.c8y.http import Answer, Transient, new_session, send
-from reconciler.durations import parse_duration
-from reconciler.errors import BadInput, TenantRefused
+from reconciler.basics.durations import parse_duration
+from reconciler.basics.errors import BadInput, TenantRefused
 from reconciler.c8y.registration import DeviceRegistration, register_devices, registration_status
-from reconciler.register_input import devices_from_file
-from reconciler.resolve import resolve
-from reconciler.spec_load import load_desired_state
-from reconciler.tedge_config import load_tedge_config
-from reconciler.x509_facts import load_certificates, load_private_key
+from reconciler.cli.register_input import devices_from_file
+from reconciler.desired.resolve import resolve
+from reconciler.desired.load import load_desired_state
+from reconciler.desired.tedge_toml import load_tedge_config
+from reconciler.x509.facts import key_algorithm, load_certificates, load_private_key
 from tests.ber_mutations import elements, length_field, replace
 from tests.fuzz_corpus import chain, root
 from tests.fuzz_mutators import answer_mutator
@@ -286,3 +286,11 @@ def test_a_path_that_names_no_file_is_bad_input(tmp_path, field):
     state.write_text(f"device_id: gw-1\npaths: {{{field}: /}}\n")
     with pytest.raises(BadInput, match=f"paths.{field}: / names no file"):
         resolve(load_desired_state(state), load_tedge_config(tmp_path), tmp_path)
+
+
+def test_a_key_of_another_kind_is_named_without_a_deprecation_warning():
+    # FUZZ observe_key seed=7003 case=23 (an X25519 key): with cryptography 51, reading the name
+    # `dsa.DSAPublicKey` to rule DSA out raised CryptographyDeprecationWarning (an error here).
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    assert key_algorithm(x25519.X25519PrivateKey.generate().public_key()) == "x25519"

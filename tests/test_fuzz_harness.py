@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from reconciler.c8y.ber import BerError, read_element
+from reconciler.x509.ber import BerError, read_element
 from tests.ber_mutations import elements, mutate_element, replace
 from tests.encoding_layers import through_encodings
 from tests.fuzz_corpus import REAL_ANSWER
@@ -120,8 +120,8 @@ def test_the_watchdog_gives_back_the_alarm_it_found():
 
 def test_a_known_finding_is_tolerated_only_where_it_was_found():
     def walk(data: bytes):
-        read_element(b"", 0)  # BerError from reconciler/c8y/ber.py, whatever the input
+        read_element(b"", 0)  # BerError from reconciler/x509/ber.py, whatever the input
 
-    here, elsewhere = Known("f", BerError, "reconciler/c8y/ber.py"), Known("f", BerError, "reconciler/chain.py")
+    here, elsewhere = Known("f", BerError, "reconciler/x509/ber.py"), Known("f", BerError, "reconciler/x509/chain.py")
     assert fuzz("stub", Mutator([b"x"], 11), 20, walk, refusals=(), known=(here,)).known["f"] == 20
     assert "BerError" in _fails(call=walk, refusals=(), known=(elsewhere,))

@@ -21,8 +21,8 @@ from reconciler.c8y.registration import (
     register_devices,
     registration_status,
 )
-from reconciler.errors import BadInput, ReconcileError
-from reconciler.register_input import devices_from_file
+from reconciler.basics.errors import BadInput, ReconcileError
+from reconciler.cli.register_input import devices_from_file
 from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.http_text import admin_answered_by, as_answer
 from tests.json_mutations import swap_json_value

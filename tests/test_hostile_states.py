@@ -25,7 +25,7 @@ TABLE: list[Row] = hostile_rows_kinds.ROWS + hostile_rows_links.ROWS + hostile_r
 @pytest.fixture(scope="module")
 def shared_tenant():
     """One emulator for the table; each row counts only the requests its own run made."""
-    from reconciler.emulator.server import TenantEmulator
+    from c8y_emulator.server import TenantEmulator
 
     with TenantEmulator() as emulator:
         yield emulator

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from reconciler.backends import Backends
-from reconciler.csr import build_csr
-from reconciler.engine import reconcile
-from reconciler.layout import list_backups
-from reconciler.leftovers import stale_paths
-from reconciler.resolve import resolve
+from reconciler.planning.backends import Backends
+from reconciler.x509.csr import build_csr
+from reconciler.runs.engine import reconcile
+from reconciler.basics.layout import list_backups
+from reconciler.device.leftovers import stale_paths
+from reconciler.desired.resolve import resolve
 from tests.device_files import converged_device
 from tests.local_authority import LocalAuthority
 from tests.resolved_spec import resolved_spec
@@ -87,8 +87,8 @@ def test_a_staged_key_that_differs_from_the_live_one_is_kept(device_dir):
 
 
 def _reservation(cert_path: Path, answer: bytes, truncated: bool) -> Path:
-    from reconciler.answer_store import MAGIC, TRAILER, reservation_path
-    from reconciler.limits import MAX_ANSWER_BYTES
+    from reconciler.device.answer_store import MAGIC, TRAILER, reservation_path
+    from reconciler.basics.limits import MAX_ANSWER_BYTES
 
     path = reservation_path(Path(f"{cert_path}.new"))
     if truncated:  # killed between truncating and renaming
@@ -136,7 +136,7 @@ def test_temp_files_of_other_tools_in_a_shared_backup_directory_are_left_alone(d
 
 
 def test_a_link_at_a_reservation_name_is_removed_never_followed(device_dir, tmp_path_factory):
-    from reconciler.answer_store import reservation_path
+    from reconciler.device.answer_store import reservation_path
 
     _, cert_path = converged_device(device_dir)
     secret = tmp_path_factory.mktemp("outside") / "secret.txt"
@@ -149,7 +149,7 @@ def test_a_link_at_a_reservation_name_is_removed_never_followed(device_dir, tmp_
 
 
 def test_a_directory_where_the_run_history_belongs_blocks_rather_than_forget_a_backoff(device_dir):
-    from reconciler.layout import state_file
+    from reconciler.basics.layout import state_file
 
     _, cert_path = converged_device(device_dir)
     state_file(cert_path).mkdir()

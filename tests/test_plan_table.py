@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from reconciler.observation import Ownership
-from reconciler.plan import plan
-from reconciler.plan_model import Kind, Reason
+from reconciler.planning.observation import Ownership
+from reconciler.planning.plan import plan
+from reconciler.planning.model import Kind, Reason
 from tests.conftest import ROOT
 from tests.plan_builders import (
     DAY,
@@ -222,8 +222,8 @@ PLAN_IN_ANOTHER_PROCESS = """
 import sys
 from tests.plan_builders import NOW, spec
 from tests.test_plan_table import DETERMINISM_CASES
-from reconciler.plan import plan
-from reconciler.plan_model import Kind, Reason
+from reconciler.planning.plan import plan
+from reconciler.planning.model import Kind, Reason
 from tests.conftest import ROOT
 for case in DETERMINISM_CASES:
     print(repr(plan(spec(**case.sections), case.obs, case.now)))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from reconciler.backup import CERT_FILE, KEY_FILE
-from reconciler.emulator.auth_proxy import AuthProxy
-from reconciler.emulator.token_responder import TokenResponder
-from reconciler.layout import list_backups
-from reconciler.x509_facts import certificate_info, load_certificates
+from reconciler.device.backup import CERT_FILE, KEY_FILE
+from c8y_emulator.auth_proxy import AuthProxy
+from c8y_emulator.token_responder import TokenResponder
+from reconciler.basics.layout import list_backups
+from reconciler.x509.facts import certificate_info, load_certificates
 from tests.device_files import converged_device, write_cert
 from tests.tenant_device import make_device
 
@@ -125,7 +125,7 @@ def test_expired_certificate_without_a_one_time_password_is_blocked(tmp_path, te
 def test_short_lived_certificates_are_renewed_in_their_last_third_only(tmp_path, tenant):
     tenant.set_lifetime(timedelta(hours=3))
     key_path, cert_path = converged_device(tmp_path, ca=tenant.ca)
-    from reconciler.x509_facts import load_private_key
+    from reconciler.x509.facts import load_private_key
 
     write_cert(cert_path, load_private_key(key_path.read_bytes()), age=timedelta(hours=1), lifetime=timedelta(hours=3), ca=tenant.ca)
     device = make_device(tmp_path, tenant)

@@ -8,8 +8,8 @@ import os
 import subprocess
 from datetime import timedelta
 
-from reconciler.emulator.token_responder import TokenResponder
-from reconciler.layout import state_file
+from c8y_emulator.token_responder import TokenResponder
+from reconciler.basics.layout import state_file
 from tests.conftest import RECONCILE
 from tests.device_files import converged_device
 from tests.tenant_device import make_device

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.layout import LOCK_NAME, lock_file, state_file
+from reconciler.basics.layout import LOCK_NAME, lock_file, state_file
 from tests.device_files import write_state
 from tests.tenant_device import Device
 

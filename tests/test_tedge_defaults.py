@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import BadInput
-from reconciler.resolve import resolve
-from reconciler.spec import DesiredState
-from reconciler.tedge_config import config_dir_from, load_tedge_config
+from reconciler.basics.errors import BadInput
+from reconciler.desired.resolve import resolve
+from reconciler.desired.model import DesiredState
+from reconciler.desired.tedge_toml import config_dir_from, load_tedge_config
 
 TEDGE_TOML = """
 [device]

@@ -10,8 +10,8 @@ import stat
 import subprocess
 from datetime import timedelta
 
-from reconciler.chain import fingerprint
-from reconciler.x509_facts import load_certificates
+from reconciler.x509.chain import fingerprint
+from reconciler.x509.facts import load_certificates
 from tests.conftest import RECONCILE
 from tests.device_files import converged_device
 from tests.tenant_device import OTP, make_device

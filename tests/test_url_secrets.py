@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from reconciler.c8y.http import host_of
-from reconciler.urls import redact
+from reconciler.basics.urls import redact
 from tests.device_files import write_state
 from tests.tenant_device import OTP, Device, make_device
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Mapping
 
 from reconciler.c8y.http import Answer, Transient, new_session, send
-from reconciler.errors import BadInput, TenantRefused, Unreachable
-from reconciler.spec import normalize_tenant_url
+from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
+from reconciler.desired.model import normalize_tenant_url
 
 @dataclass(frozen=True)
 class AdminCredentials:
@@ -23,8 +23,8 @@ class AdminCredentials:
 
 
 def _parse_env_file(path: Path) -> dict[str, str]:
-    from reconciler.limits import MAX_CREDENTIALS_BYTES
-    from reconciler.spec_load import read_text_file
+    from reconciler.basics.limits import MAX_CREDENTIALS_BYTES
+    from reconciler.desired.load import read_text_file
 
     text = read_text_file(path, MAX_CREDENTIALS_BYTES, "credentials file")
     values = {}

@@ -12,8 +12,8 @@ from typing import Callable
 
 from reconciler.c8y.endpoints import host_port
 from reconciler.c8y.http import Transient, host_of, new_session, send
-from reconciler.errors import TenantRefused, Unavailable, Unreachable
-from reconciler.spec import DesiredState
+from reconciler.basics.errors import TenantRefused, Unavailable, Unreachable
+from reconciler.desired.model import DesiredState
 
 TOKEN_REQUEST_TOPIC = "c8y/s/uat"
 TOKEN_ANSWER_TOPIC = "c8y/s/dat"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.errors import BadInput
+from reconciler.basics.errors import BadInput
 
 
 def host_port(value: str, default_port: int, what: str) -> tuple[str, int]:

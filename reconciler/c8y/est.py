@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from reconciler.c8y.http import Answer
-from reconciler.errors import TenantRefused
+from reconciler.basics.errors import TenantRefused
 
 ENROLL_PATH = "/.well-known/est/simpleenroll"
 REENROLL_PATH = "/.well-known/est/simplereenroll"

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from reconciler.errors import TenantRefused
-from reconciler.limits import MAX_ANSWER_BYTES
-from reconciler.urls import redact
+from reconciler.basics.errors import TenantRefused
+from reconciler.basics.limits import MAX_ANSWER_BYTES
+from reconciler.basics.urls import redact
 
 log = logging.getLogger("reconciler.http")
 
@@ -67,8 +67,8 @@ def checked_ca_bundle(ca_bundle: Path | None) -> Path | None:
     """The trust file, refused (BadInput) unless it is a regular file: OpenSSL would block on a FIFO."""
     if ca_bundle is None:
         return None
-    from reconciler.errors import BadInput, Blocked
-    from reconciler.safe_read import FileRefused, check_regular
+    from reconciler.basics.errors import BadInput, Blocked
+    from reconciler.basics.safe_read import FileRefused, check_regular
 
     try:
         check_regular(ca_bundle)

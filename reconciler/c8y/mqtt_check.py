@@ -7,8 +7,8 @@ import ssl
 
 from reconciler.c8y.endpoints import host_port
 from reconciler.c8y.http import checked_ca_bundle
-from reconciler.errors import ReconcileError, Unavailable
-from reconciler.spec import DesiredState
+from reconciler.basics.errors import ReconcileError, Unavailable
+from reconciler.desired.model import DesiredState
 
 CONNECT_WAIT_SECONDS = 15.0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from reconciler.durations import format_duration
-from reconciler.logs import json_enabled, json_line
+from reconciler.basics.durations import format_duration
+from reconciler.basics.logs import json_enabled, json_line
 from datetime import timedelta
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
 from reconciler.c8y.admin import AdminClient
-from reconciler.errors import BadInput, TenantRefused, Unreachable
+from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
 
 BULK_PATH = "/devicecontrol/bulkNewDeviceRequests"
 REQUEST_PATH = "/devicecontrol/newDeviceRequests/"

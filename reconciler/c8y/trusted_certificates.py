@@ -18,9 +18,9 @@ from urllib.parse import quote
 from cryptography import x509
 
 from reconciler.c8y.admin import AdminClient
-from reconciler.chain import fingerprint
-from reconciler.errors import TenantRefused
-from reconciler.x509_facts import certificates_pem, name_text
+from reconciler.x509.chain import fingerprint
+from reconciler.basics.errors import TenantRefused
+from reconciler.x509.facts import certificates_pem, name_text
 
 CURRENT_TENANT_PATH = "/tenant/currentTenant"
 TRUSTED_PATH = "/tenant/tenants/{}/trusted-certificates?certificateAuthority=true&pageSize=2000"

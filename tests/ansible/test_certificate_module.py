@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from reconciler.layout import lock_file
-from reconciler.lock import exclusive_lock
+from reconciler.basics.layout import lock_file
+from reconciler.basics.lock import exclusive_lock
 from tests.ansible.module_call import call_module
 from tests.device_files import converged_device
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from reconciler.layout import lock_file
-from reconciler.lock import exclusive_lock
+from reconciler.basics.layout import lock_file
+from reconciler.basics.lock import exclusive_lock
 from tests.ansible.ansible_run import run_playbook, write_inventory
 from tests.device_files import converged_device
 

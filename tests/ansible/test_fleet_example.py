@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.engine import utc_now
-from reconciler.observe import observe_cert
+from reconciler.runs.engine import utc_now
+from reconciler.device.observe import observe_cert
 from tests.ansible.ansible_run import ROOT, run_playbook, write_inventory
 
 EXAMPLE = ROOT / "examples" / "ansible"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.schema import desired_state_schema
+from reconciler.desired.schema import desired_state_schema
 
 pytestmark = pytest.mark.usefixtures("collection_imports")
 

@@ -116,7 +116,7 @@ def test_without_a_tenant_url_or_c8y_host_the_option_is_named(monkeypatch):
 
 
 def test_the_tenant_ca_is_returned_for_the_devices(tenant):
-    from reconciler.chain import fingerprint
+    from reconciler.x509.chain import fingerprint
 
     failed, result = call_module("registration", admin_args(tenant, [{"id": "gw-1", "one_time_password": OTP_A}]),
                                  check_mode=True)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.emulator.server import TenantEmulator
+from c8y_emulator.server import TenantEmulator
 from tests.crash.invariants import (
     backup_problems,
     converged_problems,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from reconciler.emulator.server import TenantEmulator
+from c8y_emulator.server import TenantEmulator
 from tests.device_files import converged_device
 from tests.tenant_device import OTP, Device, make_device
 

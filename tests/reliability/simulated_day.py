@@ -17,16 +17,16 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.backends import Backends
+from reconciler.planning.backends import Backends
 from reconciler.c8y.authority import TenantAuthority
 from reconciler.c8y.retry import Pace
-from reconciler.emulator.auth_proxy import VIA, AuthProxy
-from reconciler.emulator.hang_up import HangUpPort
-from reconciler.emulator.token_responder import TokenResponder
-from reconciler.engine import reconcile
-from reconciler.resolve import resolve
-from reconciler.spec_load import load_desired_state
-from reconciler.tedge_config import load_tedge_config
+from c8y_emulator.auth_proxy import VIA, AuthProxy
+from c8y_emulator.hang_up import HangUpPort
+from c8y_emulator.token_responder import TokenResponder
+from reconciler.runs.engine import reconcile
+from reconciler.desired.resolve import resolve
+from reconciler.desired.load import load_desired_state
+from reconciler.desired.tedge_toml import load_tedge_config
 
 OTP = "one-time-pass-0001"
 TIMER_SPREAD = 300  # seconds a run may start after the hour (the timer's offset is fixed; the rest is load)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler.layout import state_file
+from reconciler.basics.layout import state_file
 from tests.conftest import RECONCILE
 from tests.reliability.simulated_day import (
     ENROLLMENT_FAILURES,
@@ -141,13 +141,13 @@ def _history(folder: Path) -> dict:
 
 
 def _parse(text: str):
-    from reconciler.timestamps import parse_time
+    from reconciler.basics.timestamps import parse_time
 
     return parse_time(text)
 
 
 def _assert_matching_pair(folder: Path) -> None:
-    from reconciler.x509_facts import load_certificates, load_private_key, public_key_id
+    from reconciler.x509.facts import load_certificates, load_private_key, public_key_id
 
     certs = folder / "device-certs"
     key = load_private_key((certs / "tedge-private-key.pem").read_bytes())

@@ -9,10 +9,10 @@ import subprocess
 import time
 from datetime import timedelta
 
-from reconciler import logs
-from reconciler.cli import main
-from reconciler.jitter import sleep_jitter
-from reconciler.layout import lock_file, state_file
+from reconciler.basics import logs
+from reconciler.cli.main import main
+from reconciler.cli.jitter import sleep_jitter
+from reconciler.basics.layout import lock_file, state_file
 from tests.conftest import RECONCILE
 from tests.device_files import converged_device, write_state
 from tests.reconcile_cli import run

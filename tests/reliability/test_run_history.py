@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.backends import Backends
-from reconciler.engine import reconcile
-from reconciler.layout import state_file
-from reconciler.resolve import resolve
-from reconciler.run_history import (
+from reconciler.planning.backends import Backends
+from reconciler.runs.engine import reconcile
+from reconciler.basics.layout import state_file
+from reconciler.desired.resolve import resolve
+from reconciler.runs.run_history import (
     MAX_BYTES,
     LastFailure,
     LastRun,

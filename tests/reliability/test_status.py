@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from reconciler.layout import state_file
-from reconciler.run_history import RunOutcome, after_run, write_history
-from reconciler.timestamps import format_time
+from reconciler.basics.layout import state_file
+from reconciler.runs.run_history import RunOutcome, after_run, write_history
+from reconciler.basics.timestamps import format_time
 from tests.device_files import converged_device, write_state
 from tests.reconcile_cli import UNREACHABLE_TENANT, run
 

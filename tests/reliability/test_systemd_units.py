@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reconciler.errors import ExitCode
+from reconciler.basics.errors import ExitCode
 from tests.conftest import ROOT
 
 UNITS = ROOT / "examples" / "systemd"

@@ -20,7 +20,7 @@ def certificate_summary(facts):
 
 def _backup_file(actions):
     """The copy of the replaced certificate, when this run made one (the backup action names its folder)."""
-    from reconciler.backup import CERT_FILE
+    from reconciler.device.backup import CERT_FILE
 
     for action in actions:
         if action["action"] == "backup" and action["status"] == "done" and action["detail"]:
@@ -38,7 +38,7 @@ def _message(report, document):
         return report.backoff_message
     if document["message"]:
         return document["message"]
-    from reconciler.report import render_text
+    from reconciler.runs.report import render_text
 
     return render_text(report).strip()  # the engine's own sentence for a converged device
 
@@ -54,7 +54,7 @@ def _diff(document, pending):
 
 def certificate_result(report, check_mode, with_diff):
     """(failed, result): the result is the same whether the task fails or not."""
-    from reconciler.report import report_dict
+    from reconciler.runs.report import report_dict
 
     document = report_dict(report)
     # a plan is pending when it has actions, also while a backoff would hold the real run back

@@ -44,15 +44,15 @@ def load_desired_state(params, required=True):
     missing and not `required` (certificate_info, like `reconcile show`), thin-edge's defaults alone.
     """
     from pydantic import ValidationError
-    from reconciler.errors import BadInput
-    from reconciler.resolve import resolve
-    from reconciler.spec import DesiredState
-    from reconciler.tedge_config import config_dir_from, load_tedge_config
+    from reconciler.basics.errors import BadInput
+    from reconciler.desired.resolve import resolve
+    from reconciler.desired.model import DesiredState
+    from reconciler.desired.tedge_toml import config_dir_from, load_tedge_config
 
     config_dir = config_dir_from(params.get("config_dir"))
     config = load_tedge_config(config_dir)
     if params.get("device_id") is None:
-        from reconciler.spec_load import load_desired_state as load_file  # YAML only when there is a file
+        from reconciler.desired.load import load_desired_state as load_file  # YAML only when there is a file
 
         path = Path(params["state_file"] or config_dir / "reconcile.yaml")
         if required or params["state_file"] or path.exists():
@@ -64,7 +64,7 @@ def load_desired_state(params, required=True):
     try:
         desired = DesiredState.model_validate(data)
     except ValidationError as err:
-        from reconciler.spec_load import field_problem
+        from reconciler.desired.load import field_problem
 
         raise BadInput("; ".join(field_problem(error) for error in err.errors())) from None
     # Relative paths in inline options are relative to the config dir (a file's, to the file).

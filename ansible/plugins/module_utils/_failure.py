@@ -7,7 +7,7 @@
 
 def exit_fields(code):
     """`exit_code` as the `reconcile` command would exit, and its name (`locked`, `timed_out`, ...)."""
-    from reconciler.errors import ExitCode
+    from reconciler.basics.errors import ExitCode
 
     try:
         name = ExitCode(code).name.lower()

@@ -17,8 +17,8 @@ CHANGES = ("created", "updated", "replaced", "removed")
 def registrations(devices, state):
     """The module's `devices` as the engine's DeviceRegistration list; BadInput names the entry."""
     from reconciler.c8y.registration import DeviceRegistration, check_one_time_password
-    from reconciler.errors import BadInput
-    from reconciler.spec_types import DEVICE_ID_PATTERN
+    from reconciler.basics.errors import BadInput
+    from reconciler.desired.types import DEVICE_ID_PATTERN
 
     out, seen = [], set()
     for number, device in enumerate(devices):
@@ -79,7 +79,7 @@ def reconcile_registrations(admin, devices, state, replace, check_mode):
 def tenant_ca_of(admin):
     """The tenant's CA certificate as the module returns it (reading changes nothing: also in check mode)."""
     from reconciler.c8y.trusted_certificates import fetch_tenant_ca
-    from reconciler.errors import TenantRefused
+    from reconciler.basics.errors import TenantRefused
 
     try:
         return fetch_tenant_ca(admin).as_dict()

@@ -436,8 +436,8 @@ def main():
     require_reconciler(module)
 
     # The engine, now that it is known to be installed.
-    from reconciler.engine import reconcile
-    from reconciler.errors import BadInput, ReconcileError
+    from reconciler.runs.engine import reconcile
+    from reconciler.basics.errors import BadInput, ReconcileError
 
     try:
         if module.params["lock_timeout"] < 0:

@@ -177,11 +177,11 @@ def main():
     require_reconciler(module)
 
     # The engine, now that it is known to be installed.
-    from reconciler.engine import utc_now
-    from reconciler.errors import BadInput, ExitCode, ReconcileError
-    from reconciler.facts import cert_facts
-    from reconciler.observe import observe_cert
-    from reconciler.spec_types import parse_renew_before
+    from reconciler.runs.engine import utc_now
+    from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
+    from reconciler.runs.facts import cert_facts
+    from reconciler.device.observe import observe_cert
+    from reconciler.desired.types import parse_renew_before
 
     params = module.params
     try:

@@ -254,8 +254,8 @@ def main():
 
     # The engine, now that it is known to be installed.
     from reconciler.c8y.admin import AdminClient, AdminCredentials
-    from reconciler.errors import BadInput, ExitCode, ReconcileError
-    from reconciler.spec import normalize_tenant_url
+    from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
+    from reconciler.desired.model import normalize_tenant_url
 
     params, tenant = module.params, module.params["tenant"]
     try:

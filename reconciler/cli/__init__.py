@@ -1,0 +1,1 @@
+"""The `reconcile` command line: one module per command over one shared parser module."""

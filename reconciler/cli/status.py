@@ -1,0 +1,117 @@
+"""`reconcile status`: the certificate and what the last runs did, from the run history."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from reconciler.basics.errors import ExitCode
+
+HELP = """\
+Show the device certificate (as `reconcile show` does) and what the last runs did: the last run
+and its outcome, the last success, the consecutive failures with the last failure's reason and
+message, and the backoff state; and which tenant CA issued certificates are checked against
+(tenant.ca_certificate, by SHA-256 fingerprint), or that they are not verified. The run history
+is <cert dir>/.<cert name>.reconcile-state.json, written by every run that is not a dry run.
+Reads only; contacts nothing; takes no lock.
+"""
+
+EPILOG = """\
+exit codes:
+  0  shown
+  1  shown, but the certificate is missing or cannot be read
+  3  bad input (desired state, tedge.toml, command line)"""
+
+
+def parser() -> argparse.ArgumentParser:
+    from reconciler.cli.main import _common, _Parser
+
+    p = _Parser(prog="reconcile status", description=HELP, epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    return p
+
+
+def _history_lines(history, backing_off: bool) -> list[str]:
+    if history is None or history.last_run is None:
+        return ["last run:     never (no run history)"]
+    run, failure = history.last_run, history.last_failure
+    lines = [
+        f"last run:     {_time(run.time)} {run.status} (exit {run.exit_code})",
+        f"last success: {_time(history.last_success) if history.last_success else 'never'}",
+        f"failures:     {history.consecutive_failures} in a row",
+    ]
+    if failure is not None:
+        lines.append(f"last failure: {_time(failure.time)} {failure.reason} (exit {failure.exit_code}): {failure.message}")
+    if backing_off:
+        lines.append(
+            f"backoff:      no tenant request before {_time(history.backoff_until)}, after {history.tenant_failures} "
+            f"failed run{'s' if history.tenant_failures != 1 else ''} with the tenant ({history.backoff_reason}); --force asks now"
+        )
+    else:
+        lines.append("backoff:      none")
+    return lines
+
+
+def _backing_off(history, spec, now) -> bool:
+    """As the engine judges it: the backoff holds for this desired state (without one, by its time)."""
+    if history is None or history.backoff_until is None:
+        return False
+    if spec.device_id == "unknown":  # no desired state to compare with
+        return history.backoff_until > now
+    from reconciler.planning.backoff import desired_state_digest, in_force
+
+    return in_force(history, desired_state_digest(spec), now, spec.tenant.backoff.max) is not None
+
+
+def _tenant_ca(spec) -> dict:
+    """Which CA the desired state trusts for issued certificates (the report's `tenant_ca` shape)."""
+    from reconciler.basics.errors import BadInput
+    from reconciler.x509.tenant_ca import configured_trust
+
+    try:
+        return configured_trust(spec.tenant.ca_certificate).as_dict()
+    except BadInput as err:  # shown, as the certificate is: a run needing it would stop with exit 3
+        return {"verified": False, "source": str(spec.tenant.ca_certificate), "fingerprints_sha256": [], "message": err.message}
+
+
+def _tenant_ca_line(trust: dict) -> str:
+    if trust["verified"]:
+        return f"tenant CA:    {trust['source']} (SHA-256 {', '.join(trust['fingerprints_sha256'])})"
+    return f"tenant CA:    not verified: {trust['message']}"
+
+
+def _time(moment) -> str:
+    from reconciler.basics.timestamps import format_time
+
+    return format_time(moment)
+
+
+def run(args) -> int:
+    from reconciler.cli.main import certificate_facts, certificate_problem, certificate_text
+    from reconciler.runs.engine import utc_now
+    from reconciler.basics.layout import state_file
+    from reconciler.runs.run_history import RunHistory, history_dict, read_history
+
+    spec, facts = certificate_facts(args)
+    path = state_file(spec.paths.cert)
+    history = read_history(path)
+    backing_off = _backing_off(history, spec, utc_now())
+    problem = certificate_problem(facts)
+    trust = _tenant_ca(spec)
+    # without a desired state the device id is only a placeholder: the history knows better
+    device_id = history.device_id if history is not None and spec.device_id == "unknown" else spec.device_id
+    if args.output == "json":
+        runs = history_dict(history or RunHistory(device_id))
+        document = {**runs, "format": 1, "device_id": device_id, "certificate": facts, "state_file": str(path),
+                    "backing_off": backing_off, "tenant_ca": trust}
+        print(json.dumps(document, indent=2))
+    else:
+        head = f"certificate:  {problem}" if problem else certificate_text(facts, spec.validity.renew_before)
+        print("\n".join([f"device:       {device_id}", head, _tenant_ca_line(trust), *_history_lines(history, backing_off),
+                         f"state file:   {path}"]))
+    if problem:
+        print(f"reconcile: error: {problem}", file=sys.stderr)
+        return int(ExitCode.ERROR)
+    return int(ExitCode.OK)

@@ -1,0 +1,1 @@
+"""The desired state: its types and model, loading, tedge.toml, defaults, schema and secret sources."""

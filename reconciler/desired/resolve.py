@@ -1,0 +1,122 @@
+"""Fill what the desired state leaves out from tedge.toml, then from thin-edge's defaults.
+
+The desired state always wins. Relative paths are taken relative to the desired-state file.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from reconciler.basics.durations import parse_duration
+from reconciler.basics.errors import BadInput
+from reconciler.desired.model import DesiredState, normalize_tenant_url
+from reconciler.desired.types import RenewBefore, parse_renew_before
+from reconciler.desired.tedge_toml import TedgeConfig
+from reconciler.basics.urls import join_host_port
+
+DEFAULT_REQUESTED = timedelta(days=365)
+DEFAULT_RENEW_BEFORE = RenewBefore(duration=timedelta(days=30))
+DEFAULT_ORGANIZATION = "Thin Edge"
+DEFAULT_ORGANIZATIONAL_UNIT = "Device"
+MQTT_TLS_PORT = 8883
+
+
+def _tedge_value(parse, value: str | None, key: str, config: TedgeConfig):
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError as err:
+        raise BadInput(f"{config.config_dir / 'tedge.toml'}: {key}: {err}") from None
+
+
+def _absolute(path: Path | None, base: Path) -> Path | None:
+    if path is None:
+        return None
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _distinct(files: dict[str, Path]) -> None:
+    """Key, certificate, CSR, their staged names and the backups each need a place of their own:
+    a certificate renamed over the key would leave the device without either."""
+    seen: dict[Path, str] = {}
+    for role, path in files.items():
+        if path in seen:
+            raise BadInput(f"{seen[path]} and {role} are the same path ({path}); each needs a file of its own")
+        seen[path] = role
+
+
+def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> DesiredState:
+    """Return a copy of `desired` with every default filled in and every path absolute."""
+    tenant_url = desired.tenant.url or _tedge_value(
+        normalize_tenant_url, config.c8y_http or config.c8y_url, "c8y.http" if config.c8y_http else "c8y.url", config
+    )
+    tenant_host = urlsplit(tenant_url).hostname if tenant_url else None
+    tenant_mqtt = desired.tenant.mqtt or config.c8y_mqtt
+    if tenant_mqtt is None and tenant_host:
+        tenant_mqtt = join_host_port(tenant_host, MQTT_TLS_PORT)
+
+    certs = config.device_certs_dir
+    paths = desired.paths
+    key = _absolute(paths.key, base_dir) or config.key_path or certs / "tedge-private-key.pem"
+    cert = _absolute(paths.cert, base_dir) or config.cert_path or certs / "tedge-certificate.pem"
+    csr = _absolute(paths.csr, base_dir) or config.csr_path or certs / "tedge.csr"
+    backup_dir = _absolute(paths.backup_dir, base_dir) or cert.parent / "backup"
+    for role, path in (("paths.key", key), ("paths.cert", cert), ("paths.csr", csr)):
+        if not path.name:  # "/" names no file: nothing could be written there (found by fuzzing)
+            raise BadInput(f"{role}: {path} names no file")
+    _distinct({"paths.key": key, "paths.cert": cert, "paths.csr": csr, "<key>.new": key.with_name(key.name + ".new"),
+               "<cert>.new": cert.with_name(cert.name + ".new"), "paths.backup_dir": backup_dir})
+
+    requested = desired.validity.requested or _tedge_value(
+        parse_duration, config.requested_duration, "certificate.validity.requested_duration", config
+    )
+    renew_before = desired.validity.renew_before or _tedge_value(
+        parse_renew_before, config.minimum_duration, "certificate.validity.minimum_duration", config
+    )
+    enrollment = desired.enrollment
+    renewal = desired.renewal
+    proxy_url = renewal.proxy_url
+    if proxy_url is None:
+        scheme = "https" if config.proxy_cert_path else "http"
+        proxy_url = f"{scheme}://{join_host_port(config.proxy_host or '127.0.0.1', config.proxy_port or 8001)}/c8y"
+    local_broker = renewal.local_broker or join_host_port(config.mqtt_client_host or "localhost", config.mqtt_client_port or 1883)
+    token_url = renewal.token_url
+    if token_url is None and tenant_host:
+        token_url = f"https://{join_host_port(tenant_host, 8443)}/devicecontrol/deviceAccessToken"
+    otp_file = _absolute(enrollment.one_time_password_file, base_dir)
+
+    return desired.model_copy(
+        update={
+            "tenant": desired.tenant.model_copy(
+                update={
+                    "url": tenant_url,
+                    "mqtt": tenant_mqtt,
+                    "ca_bundle": _absolute(desired.tenant.ca_bundle, base_dir),
+                    "ca_certificate": _absolute(desired.tenant.ca_certificate, base_dir),
+                }
+            ),
+            "enrollment": enrollment.model_copy(update={"one_time_password_file": otp_file}),
+            "renewal": renewal.model_copy(
+                update={"proxy_url": proxy_url.rstrip("/"), "local_broker": local_broker, "token_url": token_url}
+            ),
+            "validity": desired.validity.model_copy(
+                update={
+                    "requested": requested or DEFAULT_REQUESTED,
+                    "renew_before": renew_before or DEFAULT_RENEW_BEFORE,
+                }
+            ),
+            "subject": desired.subject.model_copy(
+                update={
+                    "organization": desired.subject.organization or config.organization or DEFAULT_ORGANIZATION,
+                    "organizational_unit": desired.subject.organizational_unit
+                    or config.organization_unit
+                    or DEFAULT_ORGANIZATIONAL_UNIT,
+                }
+            ),
+            "paths": paths.model_copy(update={"key": key, "cert": cert, "csr": csr, "backup_dir": backup_dir}),
+        }
+    )
