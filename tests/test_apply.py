@@ -274,3 +274,11 @@ def test_a_device_clock_behind_the_tenant_keeps_the_certificate_staged_and_block
     right = _run(spec, authority)
     assert right.failed is None and right.plan.findings[0] == "CandidatePending"
     assert authority.calls == ["enroll"]  # one request, however long the clock was wrong
+
+
+def test_every_kind_a_plan_can_hold_has_a_handler():
+    from reconciler.applying.applier import Applier
+    from reconciler.planning.model import Kind
+
+    handlers = Applier._handlers(object.__new__(Applier))  # bound methods only: no state is read
+    assert set(handlers) == set(Kind) - {Kind.ROLLBACK}

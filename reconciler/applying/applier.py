@@ -38,6 +38,7 @@ from reconciler.basics.safe_read import read_regular
 from reconciler.desired.secrets import one_time_password_source
 from reconciler.desired.model import DesiredState
 from reconciler.x509.facts import certificate_info, certificates_pem, load_certificates, load_private_key, public_key_id
+from reconciler.basics.timestamps import human_time
 
 
 def _serial_of(cert: bytes) -> str:
@@ -119,7 +120,7 @@ class Applier:
             info = certificate_info(self._read_candidate(target)[0])
         except ReconcileError:
             return f"the answer is stored as {target}"
-        return f"stored as {target}: serial {info.serial}, valid until {info.not_after:%Y-%m-%d %H:%M:%S}Z"
+        return f"stored as {target}: serial {info.serial}, valid until {human_time(info.not_after)}"
 
     # --- the actions --------------------------------------------------------------------------
 
@@ -330,13 +331,23 @@ class Applier:
         outcome.results.append(result)
         self.progress(result)
 
+    def _handlers(self) -> dict[Kind, Callable[[Action], str]]:
+        """The method that carries out each kind of action (ROLLBACK is never planned: see _roll_back)."""
+        return {
+            Kind.GENERATE_KEY: self.generate_key, Kind.WRITE_CSR: self.write_csr, Kind.ENROLL: self.enroll,
+            Kind.REENROLL: self.reenroll, Kind.VERIFY_CANDIDATE: self.verify_candidate, Kind.STAGE: self.stage,
+            Kind.VERIFY_CONNECTION: self.verify_connection, Kind.BACKUP: self.backup, Kind.PROMOTE: self.promote,
+            Kind.ACTIVATE: self.activate, Kind.FIX_PERMISSIONS: self.fix_permissions,
+            Kind.DISCARD_CANDIDATE: self.discard_candidate,
+        }
+
     def run(self, plan: Plan) -> ApplyOutcome:
         outcome = ApplyOutcome(warnings=self.warnings)
         self.live_certificate = plan.live_certificate  # nothing live changes before the candidate is judged
+        handlers = self._handlers()
         for action in plan.actions:
-            handler = getattr(self, action.kind.value)
             try:
-                detail = handler(action)
+                detail = handlers[action.kind](action)
             except ReconcileError as err:
                 outcome.error = err
             except OSError as err:  # anything not named on the way: name the action and the path

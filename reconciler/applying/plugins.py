@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from reconciler.planning.backends import Backends
+from reconciler.c8y.authority import TenantAuthority
+from reconciler.c8y.mqtt_check import test_connection
 
 
 def default_backends() -> Backends:
-    from reconciler.c8y.authority import TenantAuthority
-    from reconciler.c8y.mqtt_check import test_connection
-
     return Backends(authority=TenantAuthority, test_connection=test_connection)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from enum import IntEnum
+import errno
+from reconciler.basics.safe_read import FileRefused
 
 
 class ExitCode(IntEnum):
@@ -77,10 +79,6 @@ _NEEDS_A_PERSON = {"EROFS", "EACCES", "EPERM", "ENOSPC", "EDQUOT", "ENOTDIR", "E
 
 def file_failure(doing: str, path, err: OSError) -> ReconcileError:
     """`<doing> <path>: <reason>` for an OSError, as Blocked when only a person can fix its cause."""
-    import errno
-
-    from reconciler.basics.safe_read import FileRefused
-
     name = errno.errorcode.get(err.errno or 0, "")
     message = f"{doing} {path}: {err.strerror or err}"
     return Blocked(message) if name in _NEEDS_A_PERSON or isinstance(err, FileRefused) else ReconcileError(message)

@@ -20,6 +20,7 @@ from typing import Iterable, NamedTuple
 
 from reconciler.basics.errors import Blocked, Locked, file_failure
 from reconciler.basics.safe_read import kind_of, not_regular
+from reconciler.basics.layout import lock_file
 
 _UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 _FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -99,8 +100,6 @@ def special_device_file(paths: Iterable[Path]) -> str | None:
 def device_lock(cert: Path, device_files: Iterable[Path], timeout: float):
     """The lock beside `cert` (layout.lock_file), taken only when every device file is a regular file
     or absent: beside a special file nothing is created (the run is blocked by the planner)."""
-    from reconciler.basics.layout import lock_file
-
     special = special_device_file(device_files)
     if special is not None:
         yield LockState(held=False, unwritable=special)

@@ -8,6 +8,9 @@ not apply) and a few event-specific ones. Nothing written here ever carries a se
 from __future__ import annotations
 
 import sys
+import json
+import logging
+from datetime import datetime, timezone
 
 _json = False
 _device_id: str | None = None
@@ -19,8 +22,6 @@ def configure_logging(verbosity: int, log_format: str = "text") -> None:
     _json = log_format == "json"
     if verbosity <= 0 and not _json:
         return
-    import logging
-
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     if not _json:
         logging.basicConfig(level=level, format="reconcile: %(levelname)s: %(message)s")
@@ -46,9 +47,6 @@ def set_device(device_id: str) -> None:
 
 
 def json_line(level: str, message: str, *, event: str, **fields) -> str:
-    import json
-    from datetime import datetime, timezone
-
     now = datetime.now(timezone.utc)
     record = {
         "time": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",

@@ -9,6 +9,16 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _WRITTEN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
+def utc_now() -> datetime:
+    """The clock every run reads (tests and the engine pass their own in its place)."""
+    return datetime.now(timezone.utc)
+
+
+def human_time(moment: datetime) -> str:
+    """`2026-06-01 12:00:00Z`: how messages name a moment (UTC, to the second)."""
+    return f"{moment:%Y-%m-%d %H:%M:%S}Z"
+
+
 def format_time(moment: datetime) -> str:
     """`moment` (in UTC) to the second."""
     return moment.strftime(TIME_FORMAT)

@@ -10,6 +10,8 @@ from typing import Mapping
 from reconciler.c8y.http import Answer, Transient, new_session, send
 from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
 from reconciler.desired.model import normalize_tenant_url
+from reconciler.basics.limits import MAX_CREDENTIALS_BYTES
+from reconciler.desired.load import read_text_file
 
 @dataclass(frozen=True)
 class AdminCredentials:
@@ -23,9 +25,6 @@ class AdminCredentials:
 
 
 def _parse_env_file(path: Path) -> dict[str, str]:
-    from reconciler.basics.limits import MAX_CREDENTIALS_BYTES
-    from reconciler.desired.load import read_text_file
-
     text = read_text_file(path, MAX_CREDENTIALS_BYTES, "credentials file")
     values = {}
     for number, line in enumerate(text.splitlines(), 1):

@@ -29,7 +29,7 @@ def token_over_mqtt(spec: DesiredState, wait: float = MQTT_WAIT_SECONDS, tries: 
                     sent: Callable[[], None] = _nothing) -> str:
     """Publish an empty message to c8y/s/uat on the local broker; the cloud answers `71,<jwt>` on c8y/s/dat."""
     try:
-        import paho.mqtt.client as mqtt
+        import paho.mqtt.client as mqtt  # an optional extra: only runs that use MQTT need it
     except ImportError:
         raise Unavailable("renewal.auth mqtt needs paho-mqtt: pip install 'tedge-cert-reconciler[mqtt]'") from None
     host, port = host_port(spec.renewal.local_broker, 1883, "renewal.local_broker")

@@ -15,6 +15,8 @@ import requests
 from reconciler.basics.errors import TenantRefused
 from reconciler.basics.limits import MAX_ANSWER_BYTES
 from reconciler.basics.urls import redact
+from reconciler.basics.errors import BadInput, Blocked
+from reconciler.basics.safe_read import FileRefused, check_regular
 
 log = logging.getLogger("reconciler.http")
 
@@ -67,9 +69,6 @@ def checked_ca_bundle(ca_bundle: Path | None) -> Path | None:
     """The trust file, refused (BadInput) unless it is a regular file: OpenSSL would block on a FIFO."""
     if ca_bundle is None:
         return None
-    from reconciler.basics.errors import BadInput, Blocked
-    from reconciler.basics.safe_read import FileRefused, check_regular
-
     try:
         check_regular(ca_bundle)
     except FileRefused as err:  # a FIFO, device or directory where the file belongs: a person must move it

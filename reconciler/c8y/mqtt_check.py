@@ -16,7 +16,7 @@ CONNECT_WAIT_SECONDS = 15.0
 def test_connection(spec: DesiredState, cert, key, wait: float = CONNECT_WAIT_SECONDS) -> None:
     """Connect with client id = device id (as the bridge does) and disconnect at once."""
     try:
-        import paho.mqtt.client as mqtt
+        import paho.mqtt.client as mqtt  # an optional extra: only runs that use MQTT need it
     except ImportError:
         raise Unavailable("activation.verify mqtt needs paho-mqtt: pip install 'tedge-cert-reconciler[mqtt]'") from None
     if not spec.tenant.mqtt:

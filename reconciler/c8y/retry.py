@@ -19,7 +19,7 @@ from reconciler.c8y.http import Transient
 from reconciler.c8y.progress import Progress
 from reconciler.basics.durations import format_duration
 from reconciler.basics.errors import ReconcileError, TimedOut, Unreachable
-from reconciler.basics.timestamps import TIME_FORMAT
+from reconciler.basics.timestamps import format_time
 
 FIRST_BACKOFF = 1.0  # seconds; doubles per consecutive server or network failure
 LONGEST_SERVER_WAIT = 365 * 86400.0  # a Retry-After further off is read as a year (a date in 9999 still fits a datetime)
@@ -112,7 +112,7 @@ def keep_trying(attempt: Callable[[], Verdict], pace: Pace, progress: Progress):
             not_before = _not_before(pace, asked)
             raise ServerWait(
                 f"{what}: the tenant asks to wait {_short(asked)} (Retry-After) after attempt {number}, longer than the "
-                f"{_short(remaining)} left of enrollment.max_wait; no request before {not_before.strftime(TIME_FORMAT)} "
+                f"{_short(remaining)} left of enrollment.max_wait; no request before {format_time(not_before)} "
                 f"(--force asks sooner): {verdict.retry}",
                 not_before,
             )

@@ -21,6 +21,7 @@ from reconciler.c8y.admin import AdminClient
 from reconciler.x509.chain import fingerprint
 from reconciler.basics.errors import TenantRefused
 from reconciler.x509.facts import certificates_pem, name_text
+from reconciler.basics.timestamps import format_time
 
 CURRENT_TENANT_PATH = "/tenant/currentTenant"
 TRUSTED_PATH = "/tenant/tenants/{}/trusted-certificates?certificateAuthority=true&pageSize=2000"
@@ -45,7 +46,7 @@ class TenantCa:
             warnings.simplefilter("ignore", UserWarning)
             subjects = [name_text(c.subject) for c in self.certificates]
         return {"pem": self.pem.decode(), "fingerprints_sha256": self.fingerprints, "subjects": subjects,
-                "not_after": [c.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ") for c in self.certificates]}
+                "not_after": [format_time(c.not_valid_after_utc) for c in self.certificates]}
 
 
 def _json(admin: AdminClient, path: str, what: str) -> dict:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from reconciler.basics.errors import BadInput
 from reconciler.basics.limits import MAX_STATE_BYTES
 from reconciler.desired.model import DesiredState
+from reconciler.basics.safe_read import FileRefused, read_regular
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: fast, and no Python recursion
 
@@ -95,8 +96,6 @@ def validation_problems(path: Path, text: str, err: ValidationError) -> list[str
 
 def read_text_file(path: Path, limit: int, what: str) -> str:
     """A small UTF-8 text file, read safely (no FIFO, device or directory; bounded); BadInput otherwise."""
-    from reconciler.basics.safe_read import FileRefused, read_regular
-
     try:
         return read_regular(path, limit).decode("utf-8")
     except FileNotFoundError:

@@ -6,6 +6,7 @@ from typing import Mapping, NamedTuple
 
 from reconciler.basics.errors import BadInput
 from reconciler.basics.limits import MAX_SECRET_BYTES
+from reconciler.basics.safe_read import FileRefused, read_regular
 
 
 
@@ -35,8 +36,6 @@ class SecretSource(NamedTuple):
         """The secret with surrounding white space removed; BadInput when absent or empty."""
         environ = os.environ if environ is None else environ
         if self.file:
-            from reconciler.basics.safe_read import FileRefused, read_regular
-
             try:
                 raw = read_regular(self.file, MAX_SECRET_BYTES)
             except FileRefused as err:

@@ -11,6 +11,12 @@ from typing import NamedTuple
 from reconciler.basics.errors import BadInput
 from reconciler.basics.limits import MAX_TEDGE_TOML_BYTES
 from reconciler.basics.urls import check_host, split_endpoint, tenant_url
+from reconciler.basics.safe_read import FileRefused, read_regular
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib
 
 DEFAULT_CONFIG_DIR = Path("/etc/tedge")
 CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"
@@ -88,8 +94,6 @@ def _port(table: dict, dotted: str, where: Path) -> int | None:
 def load_tedge_config(config_dir: Path) -> TedgeConfig:
     """Read `<config_dir>/tedge.toml`; a missing file means thin-edge's defaults."""
     path = config_dir / "tedge.toml"
-    from reconciler.basics.safe_read import FileRefused, read_regular
-
     try:
         raw = read_regular(path, MAX_TEDGE_TOML_BYTES)
     except FileNotFoundError:
@@ -98,10 +102,6 @@ def load_tedge_config(config_dir: Path) -> TedgeConfig:
         raise BadInput(f"{err}; expected thin-edge's configuration") from None
     except OSError as err:
         raise BadInput(f"{path}: cannot read: {err.strerror}") from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10 only
-        import tomli as tomllib
     try:
         table = tomllib.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as err:  # TOMLDecodeError, UnicodeDecodeError, 5000-digit ints, deep nesting

@@ -26,6 +26,7 @@ from reconciler.basics.errors import ReconcileError
 from reconciler.basics.layout import staged, state_file
 from reconciler.basics.limits import MAX_PEM_BYTES
 from reconciler.basics.safe_read import read_regular
+from reconciler.device.answer_store import is_reservation, recover
 
 _TEMP = re.compile(r"^\.(?P<base>.+)\.(?:reconcile-)?[0-9a-f]{8}\.tmp$")
 _UNFINISHED_BACKUP = re.compile(r"^\.backup-.+\.tmp$")
@@ -81,8 +82,6 @@ def stale_paths(spec) -> list[Path]:
 
 def _recover_answers(spec, now) -> list[str]:
     """Reservation files of killed enrollments: an answer in one is stored, never swept."""
-    from reconciler.device.answer_store import is_reservation, recover
-
     candidate = staged(spec.paths.cert)
     notes = []
     for entry in _entries(candidate.parent):

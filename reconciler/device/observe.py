@@ -9,11 +9,19 @@ the mode or owner of what they point at.
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
+import shutil
 import stat
+from importlib.util import find_spec
 from pathlib import Path
 
-from reconciler.basics.layout import list_backups, staged
+from reconciler.basics.errors import BadInput
+from reconciler.basics.layout import list_backups, staged, state_file
+from reconciler.device.live_pair import switch_link
+from reconciler.x509.chain import chain_problem
+from reconciler.x509.tenant_ca import load_tenant_ca
 from reconciler.basics.limits import MAX_PEM_BYTES
 from reconciler.planning.observation import CertFacts, FileInfo, KeyFacts, Observation, Ownership
 from reconciler.basics.safe_read import kind_of, read_regular
@@ -106,8 +114,6 @@ def observe_cert(path: Path, directories: tuple[Path, ...] = (), anchors: list |
         return CertFacts(info, error=f"not a certificate ({str(err).splitlines()[0]})")
     chain = None
     if anchors:
-        from reconciler.x509.chain import chain_problem
-
         chain = chain_problem(certs, anchors)
     return CertFacts(info, info=facts, chain_problem=chain)
 
@@ -115,9 +121,6 @@ def observe_cert(path: Path, directories: tuple[Path, ...] = (), anchors: list |
 def observe_ownership(owner: str | None, group: str | None) -> Ownership:
     if owner is None and group is None:
         return Ownership()
-    import grp  # only when asked for: loading the user database is not free
-    import pwd
-
     uid = gid = None
     try:
         if owner is not None:
@@ -144,14 +147,10 @@ def unusable_paths(spec: DesiredState, directories: tuple[Path, ...]) -> tuple[s
             continue
         if not stat.S_ISDIR(st.st_mode):
             problems.append(f"{directory} is {kind_of(st.st_mode)}, not a directory")
-    from reconciler.basics.layout import state_file
-
     for path in (spec.paths.csr, state_file(spec.paths.cert)):  # without its history a device would forget its backoff
         info = file_info(path)
         if info.special:
             problems.append(f"{info.path} {info.special}")
-    from reconciler.device.live_pair import switch_link
-
     link = switch_link(spec.paths.cert)
     try:
         mode = os.lstat(link).st_mode
@@ -166,9 +165,6 @@ def _tenant_anchors(spec: DesiredState) -> list | None:
     """The configured tenant CA, to verify a staged candidate before planning to promote it."""
     if spec.tenant.ca_certificate is None:
         return None
-    from reconciler.basics.errors import BadInput
-    from reconciler.x509.tenant_ca import load_tenant_ca
-
     try:
         return load_tenant_ca(spec.tenant.ca_certificate)
     except BadInput:
@@ -178,21 +174,13 @@ def _tenant_anchors(spec: DesiredState) -> list | None:
 def _mqtt_library_installed(spec: DesiredState) -> bool:
     if spec.activation.verify != "mqtt" and spec.renewal.auth != "mqtt":
         return True  # not asked for: not looked for
-    from importlib.util import find_spec
-
     return find_spec("paho") is not None
 
 
 def _activation_command_found(spec: DesiredState) -> bool:
     if spec.activation.strategy == "none":
         return True
-    return executable_on_path(spec.activation.command[0])
-
-
-def executable_on_path(command: str) -> bool:
-    """shutil.which's answer, without importing shutil (and its compression modules) on every run."""
-    candidates = [command] if os.sep in command else [os.path.join(d or ".", command) for d in os.environ.get("PATH", "").split(os.pathsep)]
-    return any(os.path.isfile(path) and os.access(path, os.X_OK) for path in candidates)
+    return shutil.which(spec.activation.command[0]) is not None
 
 
 def observe(spec: DesiredState, environ: dict[str, str] | None = None) -> Observation:

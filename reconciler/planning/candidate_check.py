@@ -8,6 +8,7 @@ from reconciler.basics.durations import format_duration
 from reconciler.planning.renewal import renewal_time
 from reconciler.desired.types import RenewBefore
 from reconciler.x509.facts import CertificateInfo
+from reconciler.basics.timestamps import human_time
 
 
 def candidate_problem(
@@ -23,10 +24,10 @@ def candidate_problem(
     if info.subject_cn != device_id:
         return f"its CN is {info.subject_cn!r}, not the device id {device_id!r}"
     if now >= info.not_after:
-        return f"it expired on {info.not_after:%Y-%m-%d %H:%M:%S}Z"
+        return f"it expired on {human_time(info.not_after)}"
     due = renewal_time(info.not_before, info.not_after, renew_before)
     if now >= due and not nothing_better:
-        return f"it is already due for renewal (since {due:%Y-%m-%d %H:%M:%S}Z) and lives no longer than the current one"
+        return f"it is already due for renewal (since {human_time(due)}) and lives no longer than the current one"
     return None
 
 
@@ -36,8 +37,8 @@ def clock_behind(info: CertificateInfo, now: datetime) -> str | None:
     if now >= info.not_before:
         return None
     return (
-        f"is valid only from {info.not_before:%Y-%m-%d %H:%M:%S}Z but the device clock says "
-        f"{now:%Y-%m-%d %H:%M:%S}Z; it is kept: check the clock (NTP), the next run goes on"
+        f"is valid only from {human_time(info.not_before)} but the device clock says "
+        f"{human_time(now)}; it is kept: check the clock (NTP), the next run goes on"
     )
 
 
@@ -54,6 +55,6 @@ def short_lifetime_warning(info: CertificateInfo, renew_before: RenewBefore) -> 
     lifetime = info.not_after - info.not_before
     return (
         f"the tenant issued a certificate valid for {format_duration(lifetime)} (until "
-        f"{info.not_after:%Y-%m-%d %H:%M:%S}Z), already within renew_before {renew_before}: stored, as the device "
+        f"{human_time(info.not_after)}), already within renew_before {renew_before}: stored, as the device "
         "has nothing better; the next request waits for tenant.backoff"
     )

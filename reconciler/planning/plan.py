@@ -15,6 +15,7 @@ from reconciler.planning.model import Action, Blocker, Kind, Plan, Reason
 from reconciler.planning.renewal import renewal_time
 from reconciler.desired.secrets import one_time_password_source
 from reconciler.desired.model import DesiredState
+from reconciler.basics.timestamps import human_time
 
 
 class Remedy(Enum):
@@ -39,10 +40,6 @@ class Finding(NamedTuple):
 
 
 Check = Callable[[Input], Finding | None]
-
-
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S}Z"
 
 
 def _candidate_key(i: Input):
@@ -135,7 +132,7 @@ def candidate_pending(i: Input) -> Finding | None:
     return Finding(
         Reason.CANDIDATE_PENDING,
         f"Activating the staged certificate {i.obs.candidate.file.path} (serial {info.serial}, "
-        f"valid until {_when(info.not_after)}), which belongs to the key {key_path}.",
+        f"valid until {human_time(info.not_after)}), which belongs to the key {key_path}.",
         Remedy.FINISH,
     )
 
@@ -205,8 +202,8 @@ def not_yet_valid(i: Input) -> Finding | None:
     if i.now < info.not_before:
         return Finding(
             Reason.NOT_YET_VALID,
-            f"The certificate is valid only from {_when(info.not_before)} but the device clock says "
-            f"{_when(i.now)}; check the clock.",
+            f"The certificate is valid only from {human_time(info.not_before)} but the device clock says "
+            f"{human_time(i.now)}; check the clock.",
             Remedy.BLOCK,
         )
     return None
@@ -217,7 +214,7 @@ def expired(i: Input) -> Finding | None:
     if i.now >= info.not_after:
         return Finding(
             Reason.EXPIRED,
-            f"Enrolling again, as the certificate expired on {_when(info.not_after)} "
+            f"Enrolling again, as the certificate expired on {human_time(info.not_after)} "
             "and an expired certificate cannot be renewed.",
             Remedy.ENROLL,
         )
@@ -231,7 +228,7 @@ def renewal_due(i: Input) -> Finding | None:
         remedy = Remedy.ROTATE if i.spec.key.rotate_on_renewal else Remedy.RENEW
         return Finding(
             Reason.RENEWAL_DUE,
-            f"Renewing, as renewal was due on {_when(due)} (the certificate expires {_when(info.not_after)}).",
+            f"Renewing, as renewal was due on {human_time(due)} (the certificate expires {human_time(info.not_after)}).",
             remedy,
         )
     return None

@@ -81,7 +81,7 @@ def write_run_metrics(path: Path, spec, report, exit_code: int) -> None:
     before it had one (locked, interrupted), from a fresh look at the certificate and the run
     history; without a desired state (bad input) only the run's own metrics, with an empty
     device_id. A file that cannot be written is a warning, never a failure of the run."""
-    from reconciler.runs.engine import utc_now
+    from reconciler.basics.timestamps import utc_now
     from reconciler.basics.logs import warn
 
     certificate = history = None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reconciler.basics.errors import ExitCode, ReconcileError
 from reconciler.planning.model import Action, Kind, Plan
-from reconciler.basics.timestamps import format_time
+from reconciler.basics.timestamps import format_time, human_time
 
 if TYPE_CHECKING:  # a converged device never applies anything: keep these off its import path
     from reconciler.applying.result import ActionResult, ApplyOutcome
@@ -53,7 +54,7 @@ class Report:
         failed = f"{self.backoff.failures} run{'s' if self.backoff.failures != 1 else ''}"
         return (
             f"{self.device_id}: backing off after the tenant failed {failed} in a row ({self.backoff.reason}); "
-            f"no request before {self.backoff.until:%Y-%m-%d %H:%M:%S}Z (--force asks now): {self.plan.message}"
+            f"no request before {human_time(self.backoff.until)} (--force asks now): {self.plan.message}"
         )
 
     @property
@@ -134,15 +135,11 @@ def _error_dict(error: ReconcileError) -> dict:
 
 def error_document(error: ReconcileError) -> str:
     """The JSON answer when a run fails before it has a plan (bad input, lock held)."""
-    import json
-
     document = {"format": REPORT_FORMAT, "status": "failed", "error": _error_dict(error)}
     return json.dumps(document, indent=2) + "\n"
 
 
 def render_json(report: Report) -> str:
-    import json
-
     return json.dumps(report_dict(report), indent=2) + "\n"
 
 

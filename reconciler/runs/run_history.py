@@ -19,6 +19,7 @@ from reconciler.basics.atomic_files import write_atomic
 from reconciler.basics.errors import ExitCode, ReconcileError
 from reconciler.basics.safe_read import read_regular
 from reconciler.basics.timestamps import format_time, parse_time
+from reconciler.basics.logs import warn
 
 FORMAT = 1
 MAX_BYTES = 64 * 1024
@@ -270,8 +271,6 @@ def parse_history(data: bytes) -> RunHistory:
 
 
 def _warn_on_stderr(message: str) -> None:
-    from reconciler.basics.logs import warn
-
     warn(message)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.runs.engine import utc_now
+from reconciler.basics.timestamps import utc_now
 from reconciler.device.observe import observe_cert
 from tests.ansible.ansible_run import ROOT, run_playbook, write_inventory
 

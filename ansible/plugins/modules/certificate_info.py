@@ -177,7 +177,7 @@ def main():
     require_reconciler(module)
 
     # The engine, now that it is known to be installed.
-    from reconciler.runs.engine import utc_now
+    from reconciler.basics.timestamps import utc_now
     from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
     from reconciler.runs.facts import cert_facts
     from reconciler.device.observe import observe_cert
