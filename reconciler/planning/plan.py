@@ -6,6 +6,7 @@ remedy. The chain below reads as the specification, one check per line.
 
 from datetime import datetime
 from enum import Enum
+from pathlib import Path
 from typing import Callable, NamedTuple
 
 from reconciler.planning.candidate_check import better_than, candidate_problem, clock_behind
@@ -28,9 +29,14 @@ class Remedy(Enum):
 
 
 class Input(NamedTuple):
+    """What every check reads. The last three are worked out once, by `_input`, from the first three."""
+
     spec: DesiredState
     obs: Observation
     now: datetime
+    live_healthy: bool = False  # the live key and certificate work together now
+    candidate_key: Path | None = None  # the key a usable staged candidate belongs to
+    candidate_rejection: str | None = None  # why a staged candidate must be set aside
 
 
 class Finding(NamedTuple):
@@ -57,7 +63,7 @@ def _candidate_key(i: Input):
         return None, "its public key is not the device's key"
     if clock_behind(candidate.info, i.now):
         return None, None  # not set aside: candidate_not_yet_valid blocks until the clock is right
-    live = i.obs.cert.info if _live_pair_healthy(i) else None
+    live = i.obs.cert.info if i.live_healthy else None
     problem = candidate_problem(
         candidate.info, candidate.info.public_key_id, i.spec.device_id, i.now, i.spec.validity.renew_before,
         nothing_better=not better_than(live, candidate.info, i.now),
@@ -125,7 +131,7 @@ def _matching_key(i: Input, info):
 
 
 def candidate_pending(i: Input) -> Finding | None:
-    key_path, _ = _candidate_key(i)
+    key_path = i.candidate_key
     if key_path is None:
         return None
     info = i.obs.candidate.info
@@ -265,7 +271,7 @@ def _live_pair_healthy(i: Input) -> bool:
 def _activation(i: Input, reason: Reason, key_path, with_key: bool) -> list[Action]:
     spec, obs = i.spec, i.obs
     cert, candidate = spec.paths.cert, staged(spec.paths.cert)
-    healthy = _live_pair_healthy(i)
+    healthy = i.live_healthy
     # thin-edge's own renewal flow: `tedge reconnect c8y` tests <cert>.new, then renames it.
     tedge_promotes = spec.activation.strategy == "tedge" and not with_key and healthy
     actions = []
@@ -307,13 +313,13 @@ def _issue(i: Input, finding: Finding) -> tuple[list[Action], list[Blocker]]:
     blockers: list[Blocker] = []
 
     if remedy is Remedy.FINISH:  # verified exactly like a fresh answer, chain to the tenant CA included
-        key_path, _ = _candidate_key(i)
+        key_path = i.candidate_key
         actions = _verify_and_stage(reason, candidate, key_path)
         return actions + _activation(i, reason, key_path, with_key=key_path != paths.key), blockers
 
     rotate = remedy is Remedy.ROTATE
     key_path = staged(paths.key) if rotate else paths.key
-    via_token = remedy is Remedy.RENEW or (rotate and _live_pair_healthy(i))
+    via_token = remedy is Remedy.RENEW or (rotate and i.live_healthy)
 
     if not via_token:
         source = one_time_password_source(spec)
@@ -393,13 +399,20 @@ def _permission_fixes(i: Input, written: set) -> list[Action]:
     return fixes
 
 
+def _input(spec: DesiredState, obs: Observation, now: datetime) -> Input:
+    i = Input(spec, obs, now)
+    i = i._replace(live_healthy=_live_pair_healthy(i))
+    key_path, rejection = _candidate_key(i)
+    return i._replace(candidate_key=key_path, candidate_rejection=rejection)
+
+
 def plan(spec: DesiredState, obs: Observation, now: datetime) -> Plan:
     """The ordered actions that bring the device from `obs` to `spec` at `now` (an aware UTC time)."""
-    i = Input(spec, obs, now)
+    i = _input(spec, obs, now)
     actions: list[Action] = []
     blockers: list[Blocker] = []
 
-    _, candidate_rejection = _candidate_key(i)
+    candidate_rejection = i.candidate_rejection
     if candidate_rejection:
         actions.append(
             Action(
@@ -431,5 +444,5 @@ def plan(spec: DesiredState, obs: Observation, now: datetime) -> Plan:
     actions.extend(_permission_fixes(i, written))
     reasons = ([finding.reason.value] if finding else []) + [a.reason.value for a in actions]
     message = finding.message if finding else (actions[0].message if actions else None)
-    live = i.obs.cert.info if _live_pair_healthy(i) else None
+    live = i.obs.cert.info if i.live_healthy else None
     return Plan(tuple(actions), tuple(blockers), tuple(dict.fromkeys(reasons)), message, live)
