@@ -51,16 +51,44 @@ def _distinct(files: dict[str, Path]) -> None:
 
 def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> DesiredState:
     """Return a copy of `desired` with every default filled in and every path absolute."""
-    tenant_url = desired.tenant.url or _tedge_value(
+    tenant = _tenant(desired, config, base_dir)
+    tenant_host = urlsplit(tenant.url).hostname if tenant.url else None
+    return desired.model_copy(
+        update={
+            "tenant": tenant,
+            "paths": _paths(desired, config, base_dir),  # before the rest: tedge.toml's errors come in file order
+            "enrollment": desired.enrollment.model_copy(
+                update={"one_time_password_file": _absolute(desired.enrollment.one_time_password_file, base_dir)}
+            ),
+            "renewal": _renewal(desired, config, tenant_host),
+            "validity": _validity(desired, config),
+            "subject": _subject(desired, config),
+        }
+    )
+
+
+def _tenant(desired: DesiredState, config: TedgeConfig, base_dir: Path):
+    """The tenant's HTTPS and MQTT addresses (MQTT on the HTTPS host's TLS port unless given), its CA files."""
+    url = desired.tenant.url or _tedge_value(
         normalize_tenant_url, config.c8y_http or config.c8y_url, "c8y.http" if config.c8y_http else "c8y.url", config
     )
-    tenant_host = urlsplit(tenant_url).hostname if tenant_url else None
-    tenant_mqtt = desired.tenant.mqtt or config.c8y_mqtt
-    if tenant_mqtt is None and tenant_host:
-        tenant_mqtt = join_host_port(tenant_host, MQTT_TLS_PORT)
+    host = urlsplit(url).hostname if url else None
+    mqtt = desired.tenant.mqtt or config.c8y_mqtt
+    if mqtt is None and host:
+        mqtt = join_host_port(host, MQTT_TLS_PORT)
+    return desired.tenant.model_copy(
+        update={
+            "url": url,
+            "mqtt": mqtt,
+            "ca_bundle": _absolute(desired.tenant.ca_bundle, base_dir),
+            "ca_certificate": _absolute(desired.tenant.ca_certificate, base_dir),
+        }
+    )
 
-    certs = config.device_certs_dir
-    paths = desired.paths
+
+def _paths(desired: DesiredState, config: TedgeConfig, base_dir: Path):
+    """Key, certificate, CSR and backups: the desired state's, else tedge.toml's, else thin-edge's names."""
+    certs, paths = config.device_certs_dir, desired.paths
     key = _absolute(paths.key, base_dir) or config.key_path or certs / "tedge-private-key.pem"
     cert = _absolute(paths.cert, base_dir) or config.cert_path or certs / "tedge-certificate.pem"
     csr = _absolute(paths.csr, base_dir) or config.csr_path or certs / "tedge.csr"
@@ -70,53 +98,44 @@ def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> Desir
             raise BadInput(f"{role}: {path} names no file")
     _distinct({"paths.key": key, "paths.cert": cert, "paths.csr": csr, "<key>.new": key.with_name(key.name + ".new"),
                "<cert>.new": cert.with_name(cert.name + ".new"), "paths.backup_dir": backup_dir})
+    return paths.model_copy(update={"key": key, "cert": cert, "csr": csr, "backup_dir": backup_dir})
 
+
+def _validity(desired: DesiredState, config: TedgeConfig):
     requested = desired.validity.requested or _tedge_value(
         parse_duration, config.requested_duration, "certificate.validity.requested_duration", config
     )
     renew_before = desired.validity.renew_before or _tedge_value(
         parse_renew_before, config.minimum_duration, "certificate.validity.minimum_duration", config
     )
-    enrollment = desired.enrollment
+    return desired.validity.model_copy(
+        update={"requested": requested or DEFAULT_REQUESTED, "renew_before": renew_before or DEFAULT_RENEW_BEFORE}
+    )
+
+
+def _renewal(desired: DesiredState, config: TedgeConfig, tenant_host: str | None):
+    """Where a device token comes from: tedge's local proxy, the local broker, or the tenant's mTLS port."""
     renewal = desired.renewal
     proxy_url = renewal.proxy_url
     if proxy_url is None:
         scheme = "https" if config.proxy_cert_path else "http"
         proxy_url = f"{scheme}://{join_host_port(config.proxy_host or '127.0.0.1', config.proxy_port or 8001)}/c8y"
-    local_broker = renewal.local_broker or join_host_port(config.mqtt_client_host or "localhost", config.mqtt_client_port or 1883)
+    local_broker = renewal.local_broker or join_host_port(
+        config.mqtt_client_host or "localhost", config.mqtt_client_port or 1883
+    )
     token_url = renewal.token_url
     if token_url is None and tenant_host:
         token_url = f"https://{join_host_port(tenant_host, 8443)}/devicecontrol/deviceAccessToken"
-    otp_file = _absolute(enrollment.one_time_password_file, base_dir)
+    return renewal.model_copy(
+        update={"proxy_url": proxy_url.rstrip("/"), "local_broker": local_broker, "token_url": token_url}
+    )
 
-    return desired.model_copy(
+
+def _subject(desired: DesiredState, config: TedgeConfig):
+    subject = desired.subject
+    return subject.model_copy(
         update={
-            "tenant": desired.tenant.model_copy(
-                update={
-                    "url": tenant_url,
-                    "mqtt": tenant_mqtt,
-                    "ca_bundle": _absolute(desired.tenant.ca_bundle, base_dir),
-                    "ca_certificate": _absolute(desired.tenant.ca_certificate, base_dir),
-                }
-            ),
-            "enrollment": enrollment.model_copy(update={"one_time_password_file": otp_file}),
-            "renewal": renewal.model_copy(
-                update={"proxy_url": proxy_url.rstrip("/"), "local_broker": local_broker, "token_url": token_url}
-            ),
-            "validity": desired.validity.model_copy(
-                update={
-                    "requested": requested or DEFAULT_REQUESTED,
-                    "renew_before": renew_before or DEFAULT_RENEW_BEFORE,
-                }
-            ),
-            "subject": desired.subject.model_copy(
-                update={
-                    "organization": desired.subject.organization or config.organization or DEFAULT_ORGANIZATION,
-                    "organizational_unit": desired.subject.organizational_unit
-                    or config.organization_unit
-                    or DEFAULT_ORGANIZATIONAL_UNIT,
-                }
-            ),
-            "paths": paths.model_copy(update={"key": key, "cert": cert, "csr": csr, "backup_dir": backup_dir}),
+            "organization": subject.organization or config.organization or DEFAULT_ORGANIZATION,
+            "organizational_unit": subject.organizational_unit or config.organization_unit or DEFAULT_ORGANIZATIONAL_UNIT,
         }
     )
