@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -20,7 +21,7 @@ from reconciler.basics.layout import list_backups  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "demo-run"
 DEVICE = "demo-gw-0001"
-SHORT_LIFETIME = 30  # seconds: so that renewal is due in 20 s instead of 11 months
+SHORT_LIFETIME = 45  # seconds: so that renewal is due in 30 s instead of 11 months
 
 
 def step(title: str) -> None:
@@ -92,8 +93,11 @@ def run_demo(tenant: dict) -> None:
 
     step("Wait until the certificate is in its renewal window (its last third)")
     settings(tenant, 365 * 86400)
-    reconcile("show", *common)
-    time.sleep(SHORT_LIFETIME * 2 / 3 + 1)
+    shown = json.loads(reconcile("show", *common, "--output", "json").stdout)
+    renew_at = datetime.fromisoformat(shown["renew_at"].replace("Z", "+00:00"))
+    wait = (renew_at - datetime.now(timezone.utc)).total_seconds() + 1
+    print(f"  renewal is due at {shown['renew_at']}: waiting {max(wait, 0):.0f} s", flush=True)
+    time.sleep(max(wait, 0))  # until the renewal time the tool itself computed, however slow the steps before
     reconcile(*common, "--dry-run")
 
     step("Device: renew with a device token, keeping the key; the old certificate is backed up")
