@@ -8,7 +8,13 @@ import os
 import sys
 from pathlib import Path
 
+from reconciler.basics.atomic_files import write_atomic
 from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
+from reconciler.c8y.admin import AdminClient, load_admin_credentials
+from reconciler.c8y.registration import register_devices, registration_status, registration_url
+from reconciler.c8y.trusted_certificates import fetch_tenant_ca
+from reconciler.cli.arguments import command_parser
+from reconciler.cli.register_input import devices_from_file, devices_from_ids
 
 HELP = """\
 Register devices on the tenant for certificate enrollment, each with a one-time password.
@@ -38,10 +44,7 @@ exit codes:
 
 
 def parser() -> argparse.ArgumentParser:
-    from reconciler.cli.main import _Parser
-
-    p = _Parser(prog="reconcile register", description=HELP, epilog=EPILOG,
-                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = command_parser("reconcile register", HELP, EPILOG)
     p.add_argument("--tenant", default=os.environ.get("C8Y_HOST"), metavar="URL",
                    help="tenant address (default: $C8Y_HOST)")
     p.add_argument("--ca-bundle", type=Path, metavar="PEM", help="trust for the tenant's HTTPS instead of the system store")
@@ -64,8 +67,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _devices(args):
-    from reconciler.cli.register_input import devices_from_file, devices_from_ids
-
     devices = devices_from_ids(args.device, args.type)
     for source in args.sources:
         devices += devices_from_file(source, args.type)
@@ -76,9 +77,6 @@ def _devices(args):
 
 def _write_tenant_ca(admin, path: Path) -> dict:
     """The tenant CA fetched and written atomically; what the output says of it."""
-    from reconciler.basics.atomic_files import write_atomic
-    from reconciler.c8y.trusted_certificates import fetch_tenant_ca
-
     tenant_ca = fetch_tenant_ca(admin)
     try:
         write_atomic(path, tenant_ca.pem, 0o644)
@@ -93,16 +91,11 @@ def _write_tenant_ca(admin, path: Path) -> dict:
 
 
 def _write_otps(path: Path, devices) -> None:
-    from reconciler.basics.atomic_files import write_atomic
-
     lines = "".join(f"{d.device_id},{d.one_time_password}\n" for d in devices)
     write_atomic(path, ("ID,ENROLLMENT_OTP\n" + lines).encode(), 0o600)
 
 
 def run(args) -> int:
-    from reconciler.c8y.admin import AdminClient, load_admin_credentials
-    from reconciler.c8y.registration import register_devices, registration_status, registration_url
-
     if not args.tenant:
         raise BadInput("reconcile register: --tenant URL (or $C8Y_HOST) is required")
     devices = _devices(args)

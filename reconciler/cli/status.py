@@ -6,7 +6,14 @@ import argparse
 import json
 import sys
 
-from reconciler.basics.errors import ExitCode
+from reconciler.basics.errors import BadInput, ExitCode
+from reconciler.basics.layout import state_file
+from reconciler.basics.timestamps import format_time, utc_now
+from reconciler.cli.arguments import add_desired_state_options, command_parser
+from reconciler.cli.certificate_view import certificate_facts, certificate_problem, certificate_text
+from reconciler.planning.backoff import desired_state_digest, in_force
+from reconciler.runs.run_history import RunHistory, history_dict, read_history
+from reconciler.x509.tenant_ca import configured_trust
 
 HELP = """\
 Show the device certificate (as `reconcile show` does) and what the last runs did: the last run
@@ -25,11 +32,8 @@ exit codes:
 
 
 def parser() -> argparse.ArgumentParser:
-    from reconciler.cli.main import _common, _Parser
-
-    p = _Parser(prog="reconcile status", description=HELP, epilog=EPILOG,
-                formatter_class=argparse.RawDescriptionHelpFormatter)
-    _common(p)
+    p = command_parser("reconcile status", HELP, EPILOG)
+    add_desired_state_options(p)
     return p
 
 
@@ -38,15 +42,15 @@ def _history_lines(history, backing_off: bool) -> list[str]:
         return ["last run:     never (no run history)"]
     run, failure = history.last_run, history.last_failure
     lines = [
-        f"last run:     {_time(run.time)} {run.status} (exit {run.exit_code})",
-        f"last success: {_time(history.last_success) if history.last_success else 'never'}",
+        f"last run:     {format_time(run.time)} {run.status} (exit {run.exit_code})",
+        f"last success: {format_time(history.last_success) if history.last_success else 'never'}",
         f"failures:     {history.consecutive_failures} in a row",
     ]
     if failure is not None:
-        lines.append(f"last failure: {_time(failure.time)} {failure.reason} (exit {failure.exit_code}): {failure.message}")
+        lines.append(f"last failure: {format_time(failure.time)} {failure.reason} (exit {failure.exit_code}): {failure.message}")
     if backing_off:
         lines.append(
-            f"backoff:      no tenant request before {_time(history.backoff_until)}, after {history.tenant_failures} "
+            f"backoff:      no tenant request before {format_time(history.backoff_until)}, after {history.tenant_failures} "
             f"failed run{'s' if history.tenant_failures != 1 else ''} with the tenant ({history.backoff_reason}); --force asks now"
         )
     else:
@@ -54,22 +58,18 @@ def _history_lines(history, backing_off: bool) -> list[str]:
     return lines
 
 
-def _backing_off(history, spec, now) -> bool:
+def _backing_off(history, source, now) -> bool:
     """As the engine judges it: the backoff holds for this desired state (without one, by its time)."""
     if history is None or history.backoff_until is None:
         return False
-    if spec.device_id == "unknown":  # no desired state to compare with
+    if not source.given:  # no desired state to compare with
         return history.backoff_until > now
-    from reconciler.planning.backoff import desired_state_digest, in_force
-
+    spec = source.spec
     return in_force(history, desired_state_digest(spec), now, spec.tenant.backoff.max) is not None
 
 
 def _tenant_ca(spec) -> dict:
     """Which CA the desired state trusts for issued certificates (the report's `tenant_ca` shape)."""
-    from reconciler.basics.errors import BadInput
-    from reconciler.x509.tenant_ca import configured_trust
-
     try:
         return configured_trust(spec.tenant.ca_certificate).as_dict()
     except BadInput as err:  # shown, as the certificate is: a run needing it would stop with exit 3
@@ -82,26 +82,16 @@ def _tenant_ca_line(trust: dict) -> str:
     return f"tenant CA:    not verified: {trust['message']}"
 
 
-def _time(moment) -> str:
-    from reconciler.basics.timestamps import format_time
-
-    return format_time(moment)
-
-
 def run(args) -> int:
-    from reconciler.cli.main import certificate_facts, certificate_problem, certificate_text
-    from reconciler.runs.engine import utc_now
-    from reconciler.basics.layout import state_file
-    from reconciler.runs.run_history import RunHistory, history_dict, read_history
-
-    spec, facts = certificate_facts(args)
+    source, facts = certificate_facts(args)
+    spec = source.spec
     path = state_file(spec.paths.cert)
     history = read_history(path)
-    backing_off = _backing_off(history, spec, utc_now())
+    backing_off = _backing_off(history, source, utc_now())
     problem = certificate_problem(facts)
     trust = _tenant_ca(spec)
     # without a desired state the device id is only a placeholder: the history knows better
-    device_id = history.device_id if history is not None and spec.device_id == "unknown" else spec.device_id
+    device_id = history.device_id if history is not None and not source.given else spec.device_id
     if args.output == "json":
         runs = history_dict(history or RunHistory(device_id))
         document = {**runs, "format": 1, "device_id": device_id, "certificate": facts, "state_file": str(path),

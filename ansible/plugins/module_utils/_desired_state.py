@@ -49,15 +49,15 @@ def load_desired_state(params, required=True):
     from reconciler.desired.model import DesiredState
     from reconciler.desired.tedge_toml import config_dir_from, load_tedge_config
 
+    if params.get("device_id") is None:
+        from reconciler.desired.source import load_spec, load_spec_or_defaults
+
+        file = Path(params["state_file"]) if params["state_file"] else None
+        if required:
+            return load_spec(params.get("config_dir"), file), None
+        return load_spec_or_defaults(params.get("config_dir"), file).spec, None
     config_dir = config_dir_from(params.get("config_dir"))
     config = load_tedge_config(config_dir)
-    if params.get("device_id") is None:
-        from reconciler.desired.load import load_desired_state as load_file  # YAML only when there is a file
-
-        path = Path(params["state_file"] or config_dir / "reconcile.yaml")
-        if required or params["state_file"] or path.exists():
-            return resolve(load_file(path), config, path.parent.absolute()), None
-        return resolve(DesiredState(device_id="unknown"), config, Path.cwd()), None
     data, password = desired_state_data(params)
     if password is not None and not password.strip():  # else the engine would name our private variable
         raise BadInput(f"enrollment.{ONE_TIME_PASSWORD}: must not be empty")

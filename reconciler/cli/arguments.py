@@ -1,0 +1,44 @@
+"""What every `reconcile` command shares on its command line: the parser class, the common
+options and the option types."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from reconciler.basics.durations import parse_duration
+from reconciler.basics.errors import BadInput
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit with our bad-input code and a one-line message."""
+
+    def error(self, message: str):
+        raise BadInput(f"{self.prog}: {message} (see --help)")
+
+
+def command_parser(prog: str, description: str, epilog: str | None = None) -> Parser:
+    return Parser(prog=prog, description=description, epilog=epilog,
+                  formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_desired_state_options(parser: argparse.ArgumentParser) -> None:
+    """--config-dir, -f and --output: where the desired state is, and how to answer."""
+    parser.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help="thin-edge config dir holding tedge.toml (default: $TEDGE_CONFIG_DIR or /etc/tedge)",
+    )
+    parser.add_argument(
+        "-f", "--file", metavar="STATE", type=Path,
+        help="desired-state YAML (default: <config-dir>/reconcile.yaml)",
+    )
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+def duration(text: str):
+    """An argparse type: 30m, 1h, 45s, 7d."""
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
