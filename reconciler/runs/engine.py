@@ -19,7 +19,7 @@ from reconciler.device.leftovers import sweep
 from reconciler.device.observe import observe
 from reconciler.planning.backends import Backends
 from reconciler.planning.backoff import delay, desired_state_digest, in_force
-from reconciler.planning.model import Kind
+from reconciler.planning.model import Kind, RenewalRequest
 from reconciler.planning.plan import plan
 from reconciler.runs.facts import observation_facts
 from reconciler.runs.report import Report
@@ -39,6 +39,7 @@ def reconcile(
     progress: Callable = lambda result: None,
     environ: Mapping[str, str] | None = None,
     force: bool = False,
+    request: RenewalRequest | None = None,
 ) -> Report:
     """Bring the device to `spec` (which must be resolved) and report what was found and done.
     A real run (not a dry run) is recorded in the run history; the report carries it (`.history`).
@@ -48,9 +49,14 @@ def reconcile(
 
     A plan that would ask the tenant while the run history's backoff holds is not applied (status
     `backoff`, exit 9) unless `force`; the history records how the tenant did (backoff.py).
+
+    `request` renews now although nothing is due (--renew-now), through the same actions as a due
+    renewal. It is explicit, so it is not held back by the backoff either; the history keeps it only
+    as completed or failed (`last_request`), so no later run repeats it.
     """
+    force = force or request is not None
     if dry_run:
-        report, _ = _observe_and_plan(spec, clock, dry_run=True, environ=environ)
+        report, _ = _observe_and_plan(spec, clock, dry_run=True, environ=environ, request=request)
         if not force:
             _hold_back(report, spec, clock())
         return report
@@ -58,9 +64,9 @@ def reconcile(
     with device_lock(paths.cert, (paths.key, paths.cert, paths.csr), lock_timeout) as lock:
         if not lock.held:  # read-only, unwritable or a special device file: nothing changes, nothing is recorded
             return _report_unchangeable(spec, clock, environ, lock.unwritable)
-        with recording(state_file(paths.cert), spec.device_id, clock, lambda: _backoff_policy(spec)) as run:
+        with recording(state_file(paths.cert), spec.device_id, clock, lambda: _backoff_policy(spec), request) as run:
             swept = sweep(spec, clock())  # under the lock, what a killed run left is known to be stale
-            report, observation = _observe_and_plan(spec, clock, dry_run=False, environ=environ)
+            report, observation = _observe_and_plan(spec, clock, dry_run=False, environ=environ, request=request)
             report.notes.extend(swept)
             run.report = report  # the run history records how it ends, however it ends
             if not force:
@@ -70,12 +76,12 @@ def reconcile(
     return report
 
 
-def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run: bool, environ=None):
+def _observe_and_plan(spec: DesiredState, clock: Callable[[], datetime], dry_run: bool, environ=None, request=None):
     """The report of what is and what would change, and the observation it rests on."""
     now = clock()
     observation = observe(spec, environ)
     facts = observation_facts(observation, spec.validity.renew_before, now)
-    return Report(spec.device_id, dry_run, plan(spec, observation, now), facts), observation
+    return Report(spec.device_id, dry_run, plan(spec, observation, now, request), facts), observation
 
 
 def _report_unchangeable(spec: DesiredState, clock, environ, why: str) -> Report:

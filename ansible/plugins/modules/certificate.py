@@ -54,6 +54,21 @@ options:
       - Without it, such a run fails with RV(exit_name=backing_off) and asks nothing.
     type: bool
     default: false
+  renew_now:
+    description:
+      - Renew now although the certificate is not due (a compromised key, a CA change), through every step of a
+        normal renewal (verified, backed up, swapped, activated, rolled back on failure); the reason is C(RenewalRequested).
+      - The key is kept unless O(rotate_key) or O(key.rotate_on_renewal).
+      - A one-off, like C(reconcile --renew-now) - every task with it renews again, so the task always reports
+        C(changed); the run history keeps it only as completed or failed. The backoff (O(tenant.backoff)) does not hold it back.
+      - In check mode the plan is shown and nothing is sent.
+    type: bool
+    default: false
+  rotate_key:
+    description:
+      - With O(renew_now), renew with a new key (the old one is backed up with the certificate).
+    type: bool
+    default: false
   lock_timeout:
     description:
       - How long to wait for another run's lock, in seconds. A lock still held then fails the task with RV(exit_name=locked).
@@ -263,6 +278,12 @@ EXAMPLES = r"""
   retries: 10
   delay: 30
 
+- name: Renew now with a new key (the key may have leaked), whether due or not
+  tedge_cert.c8y_ca.certificate:
+    state_file: /etc/tedge/reconcile.yaml
+    renew_now: true
+    rotate_key: true
+
 - name: Show what would change
   tedge_cert.c8y_ca.certificate:
     device_id: "{{ inventory_hostname }}"
@@ -427,7 +448,8 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            desired_state_argument_spec(), lock_timeout=dict(type="float", default=60), force=dict(type="bool", default=False)
+            desired_state_argument_spec(), lock_timeout=dict(type="float", default=60), force=dict(type="bool", default=False),
+            renew_now=dict(type="bool", default=False), rotate_key=dict(type="bool", default=False),
         ),
         mutually_exclusive=DESIRED_STATE_MUTUALLY_EXCLUSIVE,
         required_by=DESIRED_STATE_REQUIRED_BY,
@@ -438,14 +460,18 @@ def main():
     # The engine, now that it is known to be installed.
     from reconciler.runs.engine import reconcile
     from reconciler.basics.errors import BadInput, ReconcileError
+    from reconciler.planning.model import RenewalRequest
 
     try:
         if module.params["lock_timeout"] < 0:
             raise BadInput("lock_timeout: must not be negative")
+        if module.params["rotate_key"] and not module.params["renew_now"]:
+            raise BadInput("rotate_key: needs renew_now")
         spec, environ = load_desired_state(module.params)
+        request = RenewalRequest(rotate_key=module.params["rotate_key"]) if module.params["renew_now"] else None
         report = reconcile(
             spec, dry_run=module.check_mode, lock_timeout=module.params["lock_timeout"], environ=environ,
-            force=module.params["force"],
+            force=module.params["force"], request=request,
         )
     except ReconcileError as err:  # before there is a plan: bad input, a held lock
         fail_with_engine_error(module, err, changed=False, status="failed")
