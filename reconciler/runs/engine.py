@@ -24,6 +24,7 @@ from reconciler.planning.plan import plan
 from reconciler.runs.facts import observation_facts
 from reconciler.runs.report import Report
 from reconciler.runs.run_history import BackoffPolicy, read_history, recording
+from reconciler.runs.twin import publish_twin
 
 # Applying these reaches the tenant: a request, its CA certificates, MQTT, a reconnect.
 TENANT_FACING = (Kind.ENROLL, Kind.REENROLL, Kind.VERIFY_CANDIDATE, Kind.VERIFY_CONNECTION, Kind.ACTIVATE)
@@ -73,6 +74,7 @@ def reconcile(
                 _hold_back(report, spec, clock())
             if report.plan.actions and not report.plan.blockers and report.backoff is None:
                 _apply(report, observation, spec, backends, clock, progress, environ)
+        publish_twin(spec, report, clock())  # after the history is written: the twin shows this run
     return report
 
 

@@ -70,6 +70,8 @@ class RunHistory(NamedTuple):
     backoff_digest: str | None = None  # the desired state the backoff was set under; another one ends it
     tenant_wait_until: datetime | None = None  # the tenant's own Retry-After: no request before it (retry.py)
     last_request: LastRequest | None = None  # the last explicit renewal request, done or failed
+    twin_digest: str | None = None  # of the twin last published, lastRun.time left out (twin.py)
+    twin_published: datetime | None = None  # when it was published
 
 
 class RunOutcome(NamedTuple):
@@ -213,6 +215,8 @@ def history_dict(history: RunHistory) -> dict:
             "time": format_time(history.last_request.time), "status": history.last_request.status,
             "rotate_key": history.last_request.rotate_key,
         },
+        "twin_digest": history.twin_digest,
+        "twin_published": _time_or_none(history.twin_published),
     }
 
 
@@ -297,6 +301,8 @@ def parse_history(data: bytes) -> RunHistory:
         backoff_digest=_field(document, "backoff_digest", str, optional=True),
         tenant_wait_until=_when(document, "tenant_wait_until", optional=True),
         last_request=request,
+        twin_digest=_field(document, "twin_digest", str, optional=True),
+        twin_published=_when(document, "twin_published", optional=True),
     )
 
 

@@ -243,6 +243,36 @@ options:
       timeout:
         description: How long the activation command may run (a duration). Default C(2m).
         type: raw
+  report:
+    description:
+      - The certificate's facts as a thin-edge twin (the C(deviceCertificate) fragment of the device's managed object),
+        published retained to the local MQTT broker after a run when they changed, else once a day.
+    type: dict
+    suboptions:
+      twin:
+        description:
+          - C(auto) publishes when the local broker is reachable (a failure is a warning), C(on) fails the task when
+            it cannot (exit 8, the certificate work itself done), C(off) never publishes. Default C(auto).
+        type: str
+        choices: [auto, "on", "off"]
+      local_broker:
+        description: The local MQTT broker C(host[:port]). Default C(mqtt.client.host:port) (C(localhost:1883)).
+        type: str
+      topic:
+        description: The twin topic. Default C(<mqtt.topic_root>/<mqtt.device_topic_id>/twin/deviceCertificate).
+        type: str
+      ca_file:
+        description: CA for TLS to the local broker. Default C(mqtt.client.auth.ca_file).
+        type: path
+      ca_dir:
+        description: CA directory for TLS to the local broker. Default C(mqtt.client.auth.ca_dir).
+        type: path
+      cert_file:
+        description: Client certificate for the local broker. Default C(mqtt.client.auth.cert_file).
+        type: path
+      key_file:
+        description: Client key for the local broker (its path; the key is never read into a result). Default C(mqtt.client.auth.key_file).
+        type: path
 notes:
   - The exit codes of the C(reconcile) command are returned as RV(exit_code), with a name in RV(exit_name),
     so that C(until) loops can wait for a registration (C(timed_out)) or a lock (C(locked)).
