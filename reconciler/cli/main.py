@@ -19,6 +19,8 @@ COMMANDS = {
     "schema": "schema",
     "validate": "validate",
     "register": "register",
+    "operation": "operation",
+    "install-operation": "install_operation",
 }
 DEFAULT_COMMAND = "reconcile_run"
 

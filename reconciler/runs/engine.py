@@ -26,6 +26,10 @@ from reconciler.runs.report import Report
 from reconciler.runs.run_history import BackoffPolicy, read_history, recording
 from reconciler.runs.twin import publish_twin
 
+# What a run that stops at the staged certificate carries out (stage_only): activation is left to a later run.
+UP_TO_STAGE = (Kind.DISCARD_CANDIDATE, Kind.GENERATE_KEY, Kind.WRITE_CSR, Kind.ENROLL, Kind.REENROLL,
+               Kind.VERIFY_CANDIDATE, Kind.STAGE)
+
 # Applying these reaches the tenant: a request, its CA certificates, MQTT, a reconnect.
 TENANT_FACING = (Kind.ENROLL, Kind.REENROLL, Kind.VERIFY_CANDIDATE, Kind.VERIFY_CONNECTION, Kind.ACTIVATE)
 
@@ -41,6 +45,7 @@ def reconcile(
     environ: Mapping[str, str] | None = None,
     force: bool = False,
     request: RenewalRequest | None = None,
+    stage_only: bool = False,
 ) -> Report:
     """Bring the device to `spec` (which must be resolved) and report what was found and done.
     A real run (not a dry run) is recorded in the run history; the report carries it (`.history`).
@@ -54,6 +59,10 @@ def reconcile(
     `request` renews now although nothing is due (--renew-now), through the same actions as a due
     renewal. It is explicit, so it is not held back by the backoff either; the history keeps it only
     as completed or failed (`last_request`), so no later run repeats it.
+
+    `stage_only` stops once the new certificate is verified and staged as `<cert>.new`: the next run
+    finds it (CandidatePending) and backs up, swaps and activates it, with the rollback of any run.
+    The Cumulocity operation activates in a step of its own, as activation restarts the local broker.
     """
     force = force or request is not None
     if dry_run:
@@ -69,6 +78,8 @@ def reconcile(
             swept = sweep(spec, clock())  # under the lock, what a killed run left is known to be stale
             report, observation = _observe_and_plan(spec, clock, dry_run=False, environ=environ, request=request)
             report.notes.extend(swept)
+            if stage_only:
+                report.plan = report.plan._replace(actions=tuple(a for a in report.plan.actions if a.kind in UP_TO_STAGE))
             run.report = report  # the run history records how it ends, however it ends
             if not force:
                 _hold_back(report, spec, clock())
