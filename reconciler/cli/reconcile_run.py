@@ -45,6 +45,8 @@ other commands:
   reconcile register  register devices on the tenant with one-time passwords (admin side)
   reconcile schema    print the JSON Schema of the desired state
   reconcile validate  check desired-state files without touching the device
+  reconcile install-operation  install the c8y_RenewCertificate operation (thin-edge workflow + template)
+  reconcile operation          the steps of that workflow, run by tedge-agent
   (each has its own --help)
 """
 
