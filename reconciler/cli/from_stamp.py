@@ -1,0 +1,172 @@
+"""`reconcile` on a converged device, answered from the stamp (reconciler.converged) before
+anything heavy is imported: the standard library and reconciler.basics only (import-linter).
+
+Only a command line made of options this module knows, with the same meaning, is answered here:
+-f/--file, --config-dir, --output, --log-format, --metrics-file, --lock-timeout,
+--detailed-exitcode (a converged run exits 0 either way) and --jitter (slept here, first). Anything
+else (--dry-run, --force, -v, --help, an option of a later version, a typo) goes to the full engine
+unread. So does every doubt: no stamp, a stamp that cannot be read or is another version's, an
+input that differs, a clock outside the window, a run history with something pending, the lock
+held by another run. The full engine then writes a new stamp if the run ends converged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import NamedTuple
+
+from reconciler.basics import logs
+from reconciler.basics.durations import parse_duration
+from reconciler.basics.errors import ReconcileError
+from reconciler.basics.lock import exclusive_lock
+from reconciler.cli.jitter import sleep_jitter
+from reconciler.converged.history import NotForTheStamp, record_converged
+from reconciler.converged.metrics_text import render_metrics, write_metrics
+from reconciler.converged.stamp import SPEC_MEASURES, Stamp, first_difference, in_window, read_stamp, stamp_path
+
+CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"  # as reconciler.desired.tedge_toml.config_dir_from reads it
+DEFAULT_CONFIG_DIR = "/etc/tedge"
+DESIRED_STATE_NAME = "reconcile.yaml"
+WITH_VALUE = {"-f": "file", "--file": "file", "--config-dir": "config_dir", "--output": "output",
+              "--log-format": "log_format", "--metrics-file": "metrics_file", "--lock-timeout": "lock_timeout",
+              "--jitter": "jitter"}
+CHOICES = {"output": ("text", "json"), "log_format": ("text", "json")}
+
+
+class Options(NamedTuple):
+    values: dict
+    detailed_exitcode: bool
+    without_jitter: list  # the command line less --jitter, for the full engine once the wait is over
+
+
+class Answer(NamedTuple):
+    code: int | None  # None: the full engine runs, with `argv`
+    argv: list
+
+
+def _option(argv: list[str], i: int) -> tuple[str, str, int] | None:
+    """(option, value, words used) for `--name value` or `--name=value` at argv[i]; None if not one of ours."""
+    word = argv[i]
+    if word in WITH_VALUE:
+        if i + 1 >= len(argv) or argv[i + 1].startswith("-"):  # argparse reads "-x" as an option: let it say so
+            return None
+        return word, argv[i + 1], 2
+    name, equals, value = word.partition("=")
+    if equals and name.startswith("--") and name in WITH_VALUE:
+        return name, value, 1
+    return None
+
+
+def parse(argv: list[str]) -> Options | None:
+    """The options, when every word of `argv` is one this module knows; None otherwise."""
+    values = {"output": "text", "log_format": "text"}
+    detailed, rest, i = False, [], 0
+    while i < len(argv):
+        if argv[i] == "--detailed-exitcode":
+            detailed, used = True, 1
+            rest.append(argv[i])
+        else:
+            option = _option(argv, i)
+            if option is None:
+                return None
+            name, value, used = option
+            values[WITH_VALUE[name]] = value  # the last one wins, as with argparse
+            if name != "--jitter":
+                rest += argv[i:i + used]
+        i += used
+    if any(values[key] not in choices for key, choices in CHOICES.items()):
+        return None
+    return Options(values, detailed, rest)
+
+
+def _lock_timeout_valid(text: str | None) -> bool:
+    if text is None:
+        return True
+    try:
+        return float(text) >= 0
+    except ValueError:
+        return False
+
+
+def desired_state_path(options: dict) -> Path:
+    """As reconciler.desired.source.desired_state_path: -f, else <config dir>/reconcile.yaml."""
+    return Path(options["file"]) if options.get("file") else config_dir(options) / DESIRED_STATE_NAME
+
+
+def config_dir(options: dict) -> Path:
+    return Path(options.get("config_dir") or os.environ.get(CONFIG_DIR_ENV) or DEFAULT_CONFIG_DIR)
+
+
+def answer(argv: list[str]) -> Answer:
+    """Exit code 0 when the stamp answers, after recording the run and printing the verdict."""
+    options = parse(argv)
+    if options is None or "file" in options.values and not options.values["file"]:
+        return Answer(None, argv)
+    values = options.values
+    if not _lock_timeout_valid(values.get("lock_timeout")):
+        return Answer(None, argv)
+    if "jitter" in values:
+        try:
+            limit = parse_duration(values["jitter"])
+        except ValueError:
+            return Answer(None, argv)  # the full engine names the bad duration
+        sleep_jitter(limit)  # before anything is read, as the full engine does; it does not sleep again
+        argv = options.without_jitter
+    desired = desired_state_path(values)
+    try:
+        stamp = _usable_stamp(desired, config_dir(values))
+        if stamp is None:
+            return Answer(None, argv)
+        recorded = _record(stamp)
+    except (OSError, ValueError, ReconcileError, NotForTheStamp):
+        return Answer(None, argv)
+    if recorded is None:
+        return Answer(None, argv)
+    _answer(stamp, values, recorded)
+    return Answer(0, argv)
+
+
+def _usable_stamp(desired: Path, config: Path) -> Stamp | None:
+    """The stamp beside `desired`, when it is for this file and config dir and the desired state is unchanged."""
+    stamp = read_stamp(stamp_path(desired))
+    if stamp is None or stamp.desired_state != os.path.abspath(desired) or stamp.config_dir != os.path.abspath(config):
+        return None
+    if first_difference(stamp, os.environ, SPEC_MEASURES) is not None:
+        return None
+    return stamp
+
+
+def _record(stamp: Stamp):
+    """Under the run's lock (taken without waiting): check the device and the clock, record the run."""
+    with exclusive_lock(Path(stamp.lock), 0) as lock:
+        if not lock.held:
+            return None
+        now = datetime.now(timezone.utc)
+        if not in_window(stamp, now) or first_difference(stamp, os.environ) is not None:
+            return None
+        return record_converged(Path(stamp.history), stamp.device_id, now), now
+
+
+def _answer(stamp: Stamp, values: dict, recorded) -> None:
+    history, now = recorded
+    report = json.loads(json.dumps(stamp.report))  # a copy, with the age of the certificate brought up to now
+    certificate = report["before"]["certificate"]
+    certificate["days_left"] = round((stamp.not_after - now).total_seconds() / 86400, 2)
+    if values.get("metrics_file"):
+        text = render_metrics(stamp.device_id, certificate, history, datetime.now(timezone.utc), 0)
+        try:
+            write_metrics(Path(values["metrics_file"]), text)
+        except ReconcileError as err:
+            logs.warn(f"cannot write the metrics file: {err.message}")
+    if values["output"] == "json":
+        sys.stdout.write(json.dumps({**report, "answered_from": "stamp"}, indent=2) + "\n")
+    else:
+        sys.stdout.write(stamp.summary + "\n")
+    logs.configure_logging(0, values["log_format"])
+    logs.set_device(stamp.device_id)
+    logs.emit(None, level="info", event="result", message=stamp.summary, status="converged", reason=None, exit_code=0,
+              answered_from="stamp")
