@@ -17,14 +17,14 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
 from reconciler.basics import logs
 from reconciler.basics.durations import parse_duration
 from reconciler.basics.errors import ReconcileError
 from reconciler.basics.lock import exclusive_lock
 from reconciler.cli.jitter import sleep_jitter
-from reconciler.converged.history import NotForTheStamp, record_converged
+from reconciler.converged.history import NotForTheStamp, previous_history, record_converged
 from reconciler.converged.metrics_text import render_metrics, write_metrics
 from reconciler.converged.stamp import SPEC_MEASURES, Stamp, first_difference, in_window, read_stamp, stamp_path
 
@@ -116,13 +116,10 @@ def answer(argv: list[str]) -> Answer:
             return Answer(None, argv)  # the full engine names the bad duration
         sleep_jitter(limit)  # before anything is read, as the full engine does; it does not sleep again
         argv = options.without_jitter
-    desired = desired_state_path(values)
     try:
-        stamp = _usable_stamp(desired, config_dir(values))
-        if stamp is None:
-            return Answer(None, argv)
-        recorded = _record(stamp)
-    except (OSError, ValueError, ReconcileError, NotForTheStamp):
+        stamp = usable_stamp(desired_state_path(values), config_dir(values), os.environ)
+        recorded = None if stamp is None else _record(stamp)
+    except (OSError, ValueError, ReconcileError, NotForTheStamp):  # a doubt, not a failure: the full engine decides
         return Answer(None, argv)
     if recorded is None:
         return Answer(None, argv)
@@ -130,14 +127,34 @@ def answer(argv: list[str]) -> Answer:
     return Answer(0, argv)
 
 
-def _usable_stamp(desired: Path, config: Path) -> Stamp | None:
+def usable_stamp(desired: Path, config: Path, environ: Mapping[str, str]) -> Stamp | None:
     """The stamp beside `desired`, when it is for this file and config dir and the desired state is unchanged."""
     stamp = read_stamp(stamp_path(desired))
     if stamp is None or stamp.desired_state != os.path.abspath(desired) or stamp.config_dir != os.path.abspath(config):
         return None
-    if first_difference(stamp, os.environ, SPEC_MEASURES) is not None:
+    if first_difference(stamp, environ, SPEC_MEASURES) is not None:
         return None
     return stamp
+
+
+def verdict_holds(stamp: Stamp, environ: Mapping[str, str], now: datetime) -> bool:
+    """Every input as recorded, the clock inside the window, and nothing pending in the run history."""
+    if not in_window(stamp, now) or first_difference(stamp, environ) is not None:
+        return False
+    try:
+        previous_history(Path(stamp.history), stamp.device_id)
+    except NotForTheStamp:
+        return False
+    return True
+
+
+def would_answer(desired: Path, config: Path, environ: Mapping[str, str], now: datetime) -> bool:
+    """Whether a run now would be answered from the stamp (short of the lock); nothing is written."""
+    try:
+        stamp = usable_stamp(desired, config, environ)
+        return stamp is not None and verdict_holds(stamp, environ, now)
+    except (OSError, ValueError):
+        return False
 
 
 def _record(stamp: Stamp):
@@ -146,7 +163,7 @@ def _record(stamp: Stamp):
         if not lock.held:
             return None
         now = datetime.now(timezone.utc)
-        if not in_window(stamp, now) or first_difference(stamp, os.environ) is not None:
+        if not verdict_holds(stamp, os.environ, now):
             return None
         return record_converged(Path(stamp.history), stamp.device_id, now), now
 

@@ -109,15 +109,20 @@ def converged_history(previous: dict | None, device_id: str, now: datetime) -> d
     }
 
 
-def record_converged(path: Path, device_id: str, now: datetime) -> Recorded:
-    """Advance the history at `path` by one converged run (call it under the lock)."""
+def previous_history(path: Path, device_id: str) -> dict | None:
+    """The history at `path` when it may be advanced here (None: there is none yet); NotForTheStamp otherwise."""
     try:
-        previous = clean_history(json.loads(read_regular(path, MAX_BYTES)), device_id)
+        return clean_history(json.loads(read_regular(path, MAX_BYTES)), device_id)
     except FileNotFoundError:
         _check(not os.path.islink(path), "a link to nothing")
-        previous = None
+        return None
     except (OSError, ValueError, RecursionError) as err:
         raise NotForTheStamp(str(err)) from None
+
+
+def record_converged(path: Path, device_id: str, now: datetime) -> Recorded:
+    """Advance the history at `path` by one converged run (call it under the lock)."""
+    previous = previous_history(path, device_id)
     text = json.dumps(converged_history(previous, device_id, now), indent=2) + "\n"
     write_atomic(path, text.encode(), FILE_MODE, durable=False)  # as run_history writes it: no fsync per run
     return Recorded(now.replace(microsecond=0))

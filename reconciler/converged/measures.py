@@ -4,7 +4,7 @@ checked: each measure is a function of the disk or the environment to a JSON val
 - `bytes`: the sha256 of a file's bytes (the desired state, tedge.toml);
 - `path`: the lstat identity of a path (device, inode, size, mtime_ns, ctime_ns, mode, uid, gid,
   links) and, for a symbolic link, its text and the identity of what it leads to; or "absent";
-- `kind`: only the kind of a file that changes on every run (the run history): regular or not;
+- `kind`: only whether a file that changes on every run (the run history) is usable: regular or none;
 - `directory`: a declared directory's identity and realpath and the names in it, less the ones
   every run rewrites (the run history, the lock, the stamp), so that a staged `.new`, a backup
   removed or a left-over temp file shows;
@@ -64,10 +64,13 @@ def path_identity(path: str, _environ=None):
 
 
 def file_kind(path: str, _environ=None) -> str:
+    """"usable" for a regular file or none (the first run creates it), else what is in the way."""
     try:
-        return f"{stat.S_IFMT(os.stat(path).st_mode):o}"
+        mode = os.stat(path).st_mode
     except OSError as err:
-        return _failed(err)
+        failed = _failed(err)
+        return "usable" if failed == ABSENT else failed
+    return "usable" if stat.S_ISREG(mode) else f"{stat.S_IFMT(mode):o}"
 
 
 def directory(path: str, _environ=None, ignore: tuple[str, ...] = ()):

@@ -13,6 +13,7 @@ stamp: the full engine runs.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Mapping, NamedTuple
@@ -141,8 +142,10 @@ def parse_stamp(data: bytes) -> Stamp:
 
 
 def read_stamp(path: Path) -> Stamp | None:
-    """The stamp at `path`; None when there is none or it cannot be trusted."""
+    """The stamp at `path`; None when there is none or it cannot be trusted (a link included: we write none)."""
     try:
+        if os.path.islink(path):
+            return None
         return parse_stamp(read_regular(path, MAX_BYTES))
     except (OSError, ValueError):
         return None
