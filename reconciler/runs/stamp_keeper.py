@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from reconciler.basics.atomic_files import remove_file, write_atomic
+from reconciler.basics.atomic_files import write_atomic
 from reconciler.basics.errors import ReconcileError
 from reconciler.basics.layout import LOCK_NAME, lock_file, staged, state_file
 from reconciler.basics.timestamps import format_time, parse_time
@@ -106,13 +106,14 @@ class StampKeeper:
         self._device: _Snapshot | None = None
 
     def forget(self) -> None:
-        """Remove the stamp before this run can change anything (durably: no stale stamp comes back)."""
-        if not os.path.lexists(self.path):
-            return
+        """Remove the stamp before this run can change anything. Not fsync'd: a stamp that a power cut
+        brings back answers only if every input it records is as it was, which is then the truth."""
         try:
-            remove_file(self.path)
-        except ReconcileError as err:
-            log.info("cannot remove the stamp: %s", err.message)
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            log.info("cannot remove the stamp %s: %s", self.path, err.strerror)
 
     def look(self, spec: DesiredState) -> None:
         self._device = _Snapshot(device_inputs(spec, self.desired_state))
