@@ -22,11 +22,10 @@ from typing import Mapping, NamedTuple
 from reconciler.basics import logs
 from reconciler.basics.durations import parse_duration
 from reconciler.basics.errors import ReconcileError
-from reconciler.basics.lock import exclusive_lock
 from reconciler.cli.jitter import sleep_jitter
-from reconciler.converged.history import NotForTheStamp, previous_history, record_converged
+from reconciler.converged import answer as converged
 from reconciler.converged.metrics_text import render_metrics, write_metrics
-from reconciler.converged.stamp import SPEC_MEASURES, Stamp, first_difference, in_window, read_stamp, stamp_path
+from reconciler.converged.stamp import stamp_path
 
 CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"  # as reconciler.desired.tedge_toml.config_dir_from reads it
 DEFAULT_CONFIG_DIR = "/etc/tedge"
@@ -116,65 +115,28 @@ def answer(argv: list[str]) -> Answer:
             return Answer(None, argv)  # the full engine names the bad duration
         sleep_jitter(limit)  # before anything is read, as the full engine does; it does not sleep again
         argv = options.without_jitter
-    try:
-        stamp = usable_stamp(desired_state_path(values), config_dir(values), os.environ)
-        recorded = None if stamp is None else _record(stamp)
-    except (OSError, ValueError, ReconcileError, NotForTheStamp):  # a doubt, not a failure: the full engine decides
+    desired = desired_state_path(values)
+    answered = converged.answer(stamp_path(desired), os.path.abspath(desired), config_dir(values), os.environ)
+    if answered is None:
         return Answer(None, argv)
-    if recorded is None:
-        return Answer(None, argv)
-    _answer(stamp, values, recorded)
+    _answer(answered, values)
     return Answer(0, argv)
 
 
-def usable_stamp(desired: Path, config: Path, environ: Mapping[str, str]) -> Stamp | None:
-    """The stamp beside `desired`, when it is for this file and config dir and the desired state is unchanged."""
-    stamp = read_stamp(stamp_path(desired))
-    if stamp is None or stamp.desired_state != os.path.abspath(desired) or stamp.config_dir != os.path.abspath(config):
-        return None
-    if first_difference(stamp, environ, SPEC_MEASURES) is not None:
-        return None
-    return stamp
-
-
-def verdict_holds(stamp: Stamp, environ: Mapping[str, str], now: datetime) -> bool:
-    """Every input as recorded, the clock inside the window, and nothing pending in the run history."""
-    if not in_window(stamp, now) or first_difference(stamp, environ) is not None:
-        return False
-    try:
-        previous_history(Path(stamp.history), stamp.device_id)
-    except NotForTheStamp:
-        return False
-    return True
-
-
 def would_answer(desired: Path, config: Path, environ: Mapping[str, str], now: datetime) -> bool:
-    """Whether a run now would be answered from the stamp (short of the lock); nothing is written."""
+    """Whether a run at `now` would be answered from the stamp (short of the lock); nothing is written."""
     try:
-        stamp = usable_stamp(desired, config, environ)
-        return stamp is not None and verdict_holds(stamp, environ, now)
+        stamp = converged.usable_stamp(stamp_path(desired), os.path.abspath(desired), config, environ)
+        return stamp is not None and converged.verdict_holds(stamp, environ, now)
     except (OSError, ValueError):
         return False
 
 
-def _record(stamp: Stamp):
-    """Under the run's lock (taken without waiting): check the device and the clock, record the run."""
-    with exclusive_lock(Path(stamp.lock), 0) as lock:
-        if not lock.held:
-            return None
-        now = datetime.now(timezone.utc)
-        if not verdict_holds(stamp, os.environ, now):
-            return None
-        return record_converged(Path(stamp.history), stamp.device_id, now), now
-
-
-def _answer(stamp: Stamp, values: dict, recorded) -> None:
-    history, now = recorded
-    report = json.loads(json.dumps(stamp.report))  # a copy, with the age of the certificate brought up to now
-    certificate = report["before"]["certificate"]
-    certificate["days_left"] = round((stamp.not_after - now).total_seconds() / 86400, 2)
+def _answer(answered: converged.Answered, values: dict) -> None:
+    stamp, report = answered.stamp, answered.report
     if values.get("metrics_file"):
-        text = render_metrics(stamp.device_id, certificate, history, datetime.now(timezone.utc), 0)
+        text = render_metrics(stamp.device_id, report["before"]["certificate"], answered.history,
+                              datetime.now(timezone.utc), 0)
         try:
             write_metrics(Path(values["metrics_file"]), text)
         except ReconcileError as err:

@@ -29,11 +29,12 @@ SUFFIX = ".reconcile-stamp.json"
 MAX_BYTES = 256 * 1024
 # Measures checked before the lock is taken: they fix the desired state, so the lock it names.
 SPEC_MEASURES = ("bytes", "env", "env_set")
+OPTIONS = "options:"  # a desired state given inline (the Ansible module's options), by digest
 
 
 class Stamp(NamedTuple):
     device_id: str
-    desired_state: str  # absolute path of the desired-state file the verdict is for
+    desired_state: str  # absolute path of the desired-state file the verdict is for, or options:<sha256>
     config_dir: str  # absolute thin-edge config dir (tedge.toml's folder)
     lock: str  # the lock file a full run takes
     history: str  # the run history file
@@ -84,6 +85,15 @@ def _absolute(data: dict, name: str) -> str:
     return value
 
 
+def _source(data: dict) -> str:
+    """The desired state's absolute path, or `options:<sha256>` of a face's inline options (Ansible)."""
+    value = _text(data, "desired_state")
+    digest = value.removeprefix(OPTIONS)
+    if value.startswith(OPTIONS) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
+        return value
+    return _absolute(data, "desired_state")
+
+
 def _time(data: dict, name: str) -> datetime:
     try:
         return parse_time(data.get(name))
@@ -124,7 +134,7 @@ def parse_stamp(data: bytes) -> Stamp:
         raise ValueError("inputs: expected a list")
     stamp = Stamp(
         device_id=_text(doc, "device_id"),
-        desired_state=_absolute(doc, "desired_state"),
+        desired_state=_source(doc),
         config_dir=_absolute(doc, "config_dir"),
         lock=_absolute(doc, "lock"),
         history=_absolute(doc, "history"),

@@ -16,13 +16,14 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Mapping
 
 from reconciler.basics.atomic_files import write_atomic
 from reconciler.basics.errors import ReconcileError
 from reconciler.basics.layout import LOCK_NAME, lock_file, staged, state_file
 from reconciler.basics.timestamps import format_time, parse_time
 from reconciler.converged.measures import changed_lately, measure
-from reconciler.converged.stamp import Stamp, document, stamp_path
+from reconciler.converged.stamp import OPTIONS, Stamp, document, stamp_path
 from reconciler.desired.model import DesiredState
 from reconciler.desired.tedge_toml import CONFIG_DIR_ENV
 from reconciler.device.live_pair import switch_link
@@ -43,12 +44,13 @@ def _entry(how: str, name, **extra) -> dict:
     return {"measure": how, "name": str(name), **extra}
 
 
-def spec_inputs(desired_state: Path, config_dir: Path) -> list[dict]:
-    """What the desired state is made of before it is read: its file, tedge.toml, the environment."""
+def spec_inputs(desired_state: Path | None, config_dir: Path) -> list[dict]:
+    """What the desired state is made of before it is read: its file (none when given inline),
+    tedge.toml, the environment."""
     tedge_toml = config_dir / "tedge.toml"
+    files = [tedge_toml] if desired_state is None else [desired_state, tedge_toml]
     return [
-        _entry("bytes", desired_state), _entry("path", desired_state),
-        _entry("bytes", tedge_toml), _entry("path", tedge_toml),
+        *(_entry(how, path) for path in files for how in ("bytes", "path")),
         *(_entry("env", name) for name in ENVIRONMENT),
     ]
 
@@ -57,14 +59,14 @@ def _named(owner: str | None) -> bool:
     return owner is not None and not owner.isdigit()  # a number needs no lookup in /etc/passwd or /etc/group
 
 
-def device_inputs(spec: DesiredState, desired_state: Path) -> list[dict]:
+def device_inputs(spec: DesiredState, stamp_file: Path) -> list[dict]:
     """Every path the observation of `spec` reads, and the one-time password's variable (as set or not)."""
     paths, cert = spec.paths, spec.paths.cert
     files = [paths.key, cert, staged(paths.key), staged(cert), paths.csr, switch_link(cert),
              spec.enrollment.one_time_password_file, spec.tenant.ca_certificate, spec.tenant.ca_bundle]
     if _named(paths.owner) or _named(paths.group):
         files += [Path(name) for name in OWNER_DATABASES]
-    ignore = sorted({state_file(cert).name, LOCK_NAME, stamp_path(desired_state).name})
+    ignore = sorted({state_file(cert).name, LOCK_NAME, stamp_file.name})
     entries = [_entry("path", path) for path in dict.fromkeys(files) if path is not None]
     entries.append(_entry("kind", state_file(cert)))  # rewritten by every run: only its kind counts
     entries += [_entry("directory", folder, ignore=ignore) for folder in declared_dirs(spec)]
@@ -74,12 +76,13 @@ def device_inputs(spec: DesiredState, desired_state: Path) -> list[dict]:
 
 
 class _Snapshot:
-    def __init__(self, entries: list[dict]):
+    def __init__(self, entries: list[dict], environ: Mapping[str, str]):
         self.taken_ns = time.time_ns()
-        self.entries = [{**entry, "value": measure(entry, os.environ)} for entry in entries]
+        self.environ = environ
+        self.entries = [{**entry, "value": measure(entry, environ)} for entry in entries]
 
     def unchanged(self) -> bool:
-        return all(measure(entry, os.environ) == entry["value"] for entry in self.entries)
+        return all(measure(entry, self.environ) == entry["value"] for entry in self.entries)
 
     def racy(self) -> bool:
         return any(entry["measure"] == "path" and changed_lately(entry["value"], self.taken_ns, _margin_ns(entry["value"]))
@@ -98,11 +101,16 @@ class StampKeeper:
     """Made by the `reconcile` command before it reads the desired state; the engine calls
     forget() once it holds the lock, look() before it observes, keep() at the end."""
 
-    def __init__(self, desired_state: Path, config_dir: Path):
-        self.desired_state = Path(os.path.abspath(desired_state))
+    def __init__(self, desired_state: Path, config_dir: Path, *, options_digest: str | None = None,
+                 stamp_file: Path | None = None, environ: Mapping[str, str] | None = None):
+        """For a desired-state file; or, with `options_digest` and `stamp_file`, for a desired state
+        given inline (`environ`: where the one-time password's variable is looked up, as for the engine)."""
+        file = None if options_digest else Path(os.path.abspath(desired_state))
+        self.source = f"{OPTIONS}{options_digest}" if options_digest else str(file)
         self.config_dir = Path(os.path.abspath(config_dir))
-        self.path = stamp_path(self.desired_state)
-        self._spec = _Snapshot(spec_inputs(self.desired_state, self.config_dir))
+        self.path = stamp_file or stamp_path(file)
+        self.environ = {**os.environ, **(environ or {})}
+        self._spec = _Snapshot(spec_inputs(file, self.config_dir), self.environ)
         self._device: _Snapshot | None = None
 
     def forget(self) -> None:
@@ -116,7 +124,7 @@ class StampKeeper:
             log.info("cannot remove the stamp %s: %s", self.path, err.strerror)
 
     def look(self, spec: DesiredState) -> None:
-        self._device = _Snapshot(device_inputs(spec, self.desired_state))
+        self._device = _Snapshot(device_inputs(spec, self.path), self.environ)
 
     def keep(self, spec: DesiredState, report: Report, now: datetime) -> None:
         """Write the stamp when `report` is a converged run with nothing pending and no input moved."""
@@ -142,7 +150,7 @@ class StampKeeper:
             log.info("no stamp: an input changed during the run, or just before it")
             return None
         return Stamp(
-            device_id=spec.device_id, desired_state=str(self.desired_state), config_dir=str(self.config_dir),
+            device_id=spec.device_id, desired_state=self.source, config_dir=str(self.config_dir),
             lock=str(lock_file(spec.paths.cert)), history=str(state_file(spec.paths.cert)), not_before=not_before,
             answer_until=answer_until, deadlines={name: format_time(moment) for name, moment in deadlines.items()},
             not_after=parse_time(certificate["not_after"]), summary=summary(report), report=report_dict(report),
