@@ -220,3 +220,18 @@ def test_any_stamp_file_is_a_stamp_or_no_stamp(device):
         return from_stamp.would_answer(state, folder, os.environ, utc_now())
 
     fuzz("stamp on disk", mutator, cases(500), answer_from, refusals=(), check=lambda result: isinstance(result, bool))
+
+
+@pytest.mark.parametrize("argv", [["--output"], ["--file", "-v"], ["--metrics-file="], ["-f"], ["--", "-f", "x"],
+                                  ["x.yaml"], ["--output", "yaml"], ["--jitter"], ["-fx.yaml"]])
+def test_a_command_line_it_cannot_read_exactly_as_argparse_does_is_left_to_argparse(argv):
+    assert from_stamp.parse(argv) is None
+
+
+def test_the_options_it_reads_mean_what_they_mean_to_argparse():
+    options = from_stamp.parse(["-f", "a.yaml", "--file=b.yaml", "--config-dir=", "--output", "json", "--jitter=5m",
+                                "--detailed-exitcode"])
+    assert options.values == {"file": "b.yaml", "config_dir": "", "output": "json", "log_format": "text", "jitter": "5m"}
+    assert options.detailed_exitcode
+    assert options.without_jitter == ["-f", "a.yaml", "--file=b.yaml", "--config-dir=", "--output", "json",
+                                      "--detailed-exitcode"]

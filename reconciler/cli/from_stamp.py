@@ -55,8 +55,8 @@ def _option(argv: list[str], i: int) -> tuple[str, str, int] | None:
             return None
         return word, argv[i + 1], 2
     name, equals, value = word.partition("=")
-    if equals and name.startswith("--") and name in WITH_VALUE:
-        return name, value, 1
+    if equals and name.startswith("--") and name in WITH_VALUE and (value or name == "--config-dir"):
+        return name, value, 1  # an empty value means something to argparse (Path("") is "."): let it judge
     return None
 
 
