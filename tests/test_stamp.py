@@ -82,7 +82,7 @@ def test_the_answer_is_recorded_in_the_run_history_and_the_metrics_file(device):
 
 
 @pytest.mark.parametrize("option", [["--dry-run"], ["--force"], ["-v"], ["--detailed-exitcode", "--force"],
-                                    ["--out", "json"], ["--renew-now"], ["--log-format", "yaml"]])
+                                    ["--out", "json"], ["--option-of-a-later-version"], ["--log-format", "yaml"]])
 def test_options_it_does_not_know_go_to_the_full_engine(device, option):
     result = reconcile(device, "--output", "json", *option)
     assert result.returncode in (0, 3)

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from reconciler.basics.layout import state_file
+from reconciler.converged.stamp import stamp_path
 from reconciler.runs.run_history import LastRun, RunHistory, read_history
 from reconciler.runs.twin import is_due, next_publication_due, twin_digest, twin_document
 from reconciler.x509.facts import certificate_info, load_certificates
@@ -129,3 +130,29 @@ def test_an_unchanged_twin_is_due_again_a_day_after_its_last_publication():
     assert not is_due(twin_document({"serial": "01"}, later), later, NOW + timedelta(hours=23))
     assert is_due(twin_document({"serial": "01"}, later), later, NOW + timedelta(days=1))
     assert is_due(twin_document({"serial": "02"}, later), later, NOW + timedelta(hours=1))
+
+
+def test_the_stamp_answers_until_the_twin_is_due_and_keeps_its_record(tmp_path, tenant, local_broker):
+    device = _device(tmp_path, tenant, local_broker.address)
+    watch = TopicWatch(local_broker.port, TOPIC)
+    try:
+        assert device.run().returncode == 0
+        assert len(watch.wait_for(1)) == 1
+        published = read_history(state_file(device.cert))
+        stamp = json.loads(stamp_path(device.state).read_text())
+        assert stamp["deadlines"]["twin"] == f"{published.twin_published + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}"
+        assert stamp["answer_until"] == stamp["deadlines"]["twin"], "a day is sooner than the renewal"
+        answered = device.run("--output", "json")
+        assert json.loads(answered.stdout).get("answered_from") == "stamp", answered.stdout
+        assert watch.settle() == 1
+    finally:
+        watch.close()
+    after = read_history(state_file(device.cert))
+    assert (after.twin_digest, after.twin_published) == (published.twin_digest, published.twin_published)
+    assert after.last_run.time >= published.last_run.time
+
+
+def test_a_failed_publication_leaves_no_stamp_to_answer_the_next_run(tmp_path, tenant):
+    device = _device(tmp_path, tenant, f"127.0.0.1:{free_port()}")
+    assert device.run().returncode == 0
+    assert not stamp_path(device.state).exists(), "the next run must try the twin again"

@@ -100,8 +100,7 @@ def publish_twin(spec: DesiredState, report, now: datetime, publish: Publisher =
             report.error = Unreachable(f"{message} (report.twin: on)")
         else:
             report.extra_warnings.append(f"{message} (report.twin: auto; the next run tries again)")
-        report.deadlines[DEADLINE] = now  # due again at the next run
-        return
+        return  # a warning or an error: no converged stamp, so the next run tries again
     published = history._replace(twin_digest=twin_digest(document), twin_published=now.replace(microsecond=0))
     try:
         write_history(state_file(spec.paths.cert), published)
