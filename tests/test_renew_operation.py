@@ -125,3 +125,11 @@ def test_install_operation_refuses_a_command_with_quotes(tmp_path):
     result = reconcile("install-operation", "--config-dir", str(tmp_path), "--reconcile-command", 'sh -c "x"')
     assert result.returncode == 3 and "--reconcile-command" in result.stderr
     assert not (tmp_path / "operations").exists()
+
+
+def test_under_sudo_another_desired_state_is_refused(tmp_path, tenant):
+    device = _device(tmp_path, tenant)
+    result = reconcile("operation", "renew", "-f", str(device.state), env={"SUDO_USER": "tedge"})
+    assert result.returncode == 3
+    assert "under sudo -f and --config-dir are refused" in step_output(result.stdout)["reason"]
+    assert not tenant.requests
