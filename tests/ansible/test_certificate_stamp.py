@@ -24,6 +24,7 @@ INLINE_STAMP = ".ansible-certificate.reconcile-stamp.json"
 def options(config_dir, **changes) -> dict:
     return {"device_id": "gw-0001", "config_dir": str(config_dir), "tenant": {"url": "https://127.0.0.1:9"},
             "enrollment": {"one_time_password": "secret-0001"}, "activation": {"strategy": "none", "verify": "none"},
+            "report": {"twin": "off"},  # no local broker here: a failed twin publication would leave no stamp
             **changes}
 
 
@@ -60,7 +61,7 @@ def test_check_mode_answers_from_the_stamp_and_records_nothing(device):
     assert state_file(cert).read_bytes() == history
 
 
-@pytest.mark.parametrize("change", ["other options", "force", "another password", "certificate removed"])
+@pytest.mark.parametrize("change", ["other options", "force", "another password", "certificate removed", "renew now"])
 def test_any_change_goes_to_the_full_engine(device, change):
     folder, cert = device
     call_module("certificate", options(folder))
@@ -69,6 +70,8 @@ def test_any_change_goes_to_the_full_engine(device, change):
         args["validity"] = {"renew_before": "400d"}  # due now: the engine plans a renewal
     elif change == "force":
         args["force"] = True
+    elif change == "renew now":
+        args["renew_now"] = True
     elif change == "another password":
         args["enrollment"] = {"one_time_password": "another-one"}  # only whether one is given counts: still answered
     else:
@@ -83,7 +86,8 @@ def test_any_change_goes_to_the_full_engine(device, change):
 def test_a_state_file_shares_the_commands_stamp(device):
     folder, cert = device
     state = folder / "reconcile.yaml"
-    state.write_text(yaml.safe_dump({"device_id": "gw-0001", "activation": {"strategy": "none", "verify": "none"}}))
+    state.write_text(yaml.safe_dump({"device_id": "gw-0001", "activation": {"strategy": "none", "verify": "none"},
+                                     "report": {"twin": "off"}}))
     time.sleep(0.05)
     assert run("-f", str(state), "--config-dir", str(folder)).returncode == 0  # the command writes the stamp
     assert stamp_path(state).exists()
