@@ -32,6 +32,7 @@ OURS = """
         device_id: gw-0001
         config_dir: {dir}
         activation: {{strategy: none, verify: none}}
+        report: {{twin: "off"}}
 """
 
 OURS_FULL = OURS + """        force: true

@@ -35,6 +35,7 @@ def one_run(tenant: TenantEmulator, number: int, retry_every: float) -> float:
             "tenant": {"url": tenant.url, "ca_bundle": str(tenant.ca_bundle)},
             "enrollment": {"one_time_password_file": "otp", "retry_every": f"{retry_every:g}s", "max_wait": "2m"},
             "activation": {"strategy": "none", "verify": "none"},
+            "report": {"twin": "off"},  # no local broker: the figures are the enrollment's
         }))
         cert = base / "device-certs" / "tedge-certificate.pem"
         device = subprocess.Popen([sys.executable, "-m", "reconciler", "-f", str(state), "--config-dir", str(base)],

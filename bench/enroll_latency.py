@@ -66,6 +66,7 @@ def device_state(tenant: dict, folder: Path, device_id: str, algorithm: str) -> 
         "enrollment": {"one_time_password_file": "otp", "max_wait": "0s"},
         "key": {"algorithm": algorithm},
         "activation": {"strategy": "none", "verify": "none"},
+        "report": {"twin": "off"},  # no local broker: the figures are the enrollment's
     }))
     return state
 

@@ -77,6 +77,7 @@ def run_demo(tenant: dict) -> None:
         "enrollment": {"one_time_password_file": "one-time-password", "retry_every": "2s", "max_wait": "1m"},
         "renewal": {"auth": "device-token", "token_url": tenant["token_url"]},
         "activation": {"strategy": "none", "verify": "none"},
+        "report": {"twin": "off"},  # the demo runs no local MQTT broker
     }, sort_keys=False))
     print("  desired state:\n    " + state.read_text().rstrip().replace("\n", "\n    "))
 
