@@ -12,6 +12,8 @@ import time
 from datetime import timedelta
 
 from c8y_emulator.stand_ins.agent import AgentStandIn, script_output, substitute
+from reconciler.basics.layout import lock_file
+from reconciler.basics.lock import exclusive_lock
 from reconciler.x509.facts import certificate_info, load_certificates
 from tests.device_files import converged_device
 from tests.mqtt_watch import TopicWatch, retained
@@ -113,3 +115,22 @@ def test_an_activation_that_restarts_the_broker_still_ends_truthfully(tmp_path, 
     finally:
         if pidfile.exists():
             os.kill(int(pidfile.read_text()), signal.SIGTERM)
+
+
+def test_a_held_lock_ends_failed_with_the_reason(tmp_path, tenant, local_broker):
+    device = _installed_device(tmp_path, tenant, local_broker)
+    with exclusive_lock(lock_file(device.cert), 1):
+        states, agent = _run_command(local_broker, tmp_path, {})
+    assert [s["status"] for s in states] == ["init", "executing", "renew", "failed"], agent.log
+    assert "another reconcile holds the lock" in states[-1]["reason"]
+    assert not tenant.requests_to("simplereenroll")
+
+
+def test_a_failed_activation_ends_failed_with_the_engines_message_and_the_old_certificate(tmp_path, tenant, local_broker):
+    device = _installed_device(tmp_path, tenant, local_broker,
+                               activation={"strategy": "command", "command": ["false"], "verify": "none"})
+    before = device.live()
+    states, agent = _run_command(local_broker, tmp_path, {})
+    assert [s["status"] for s in states] == ["init", "executing", "renew", "activate", "check", "failed"], agent.log
+    assert "false" in states[-1]["reason"] and "exit" in states[-1]["reason"], states[-1]["reason"]
+    assert device.live() == before, "rolled back"
