@@ -27,6 +27,7 @@ from c8y_emulator.ca import CertificateAuthority
 from c8y_emulator.faults import Fault, Faults
 from c8y_emulator.handler import COMPILED, TenantHandler
 from c8y_emulator.jwt import issue_token
+from c8y_emulator.inventory import Inventory
 from c8y_emulator.registry import Registry
 
 
@@ -64,6 +65,7 @@ class TenantEmulator:
         self._foreign_ca: CertificateAuthority | None = None
         self._fleet_ca: CertificateAuthority | None = None
         self.registry = Registry()
+        self.inventory = Inventory()
         self.faults = Faults()
         self.requests: list[SeenRequest] = []
         self.issued: list[x509.Certificate] = []
