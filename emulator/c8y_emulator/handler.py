@@ -21,6 +21,7 @@ from c8y_emulator.bulk_csv import csv_from_multipart, rows_of
 from c8y_emulator.jwt import token_subject
 from c8y_emulator.pkcs7_writer import certs_only
 from c8y_emulator.registry import PENDING_ACCEPTANCE
+from c8y_emulator.operation_routes import OPERATION_ROUTES
 from c8y_emulator.tenant_routes import TENANT_ROUTES
 from reconciler.x509.facts import common_name, name_text
 
@@ -110,7 +111,7 @@ class TenantHandler(BaseHTTPRequestHandler):
     def _dispatch(self):
         path = urlsplit(self.path).path
         body = self._body() if self.command in ("POST", "PUT") else b""
-        self.tenant._record(self.command, path, dict(self.headers.items()), body)
+        self.tenant._record(self.command, path, dict(self.headers.items()), body, urlsplit(self.path).query)
         fault = self.tenant.faults.take(path)
         if fault and self._apply_fault(fault):
             return
@@ -326,5 +327,5 @@ ROUTES = [
     ("POST", r"/devicecontrol/deviceAccessToken", TenantHandler.device_access_token, True),
     ("POST", r"/emulator/settings", TenantHandler.settings, False),
 ]
-ROUTES += TENANT_ROUTES
+ROUTES += TENANT_ROUTES + OPERATION_ROUTES
 COMPILED = [(method, re.compile(pattern + "$"), handler, mtls) for method, pattern, handler, mtls in ROUTES]

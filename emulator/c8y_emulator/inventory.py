@@ -109,7 +109,14 @@ class Inventory:
             group = self.objects.get(group_id)
             return [child["id"] for child in group["childAssets"]] if group else []
 
-    def snapshot(self) -> list[dict]:
-        """Every object, in id order (shallow copies suffice: callers only read)."""
+    def query(self, query) -> list[dict]:
+        """The objects (live documents: hold `lock` while reading them) that `query` selects, in its order."""
         with self.lock:
-            return list(self.objects.values())
+            members: dict[str, set] = {}
+
+            def members_of(group_id: str) -> set:
+                if group_id not in members:
+                    members[group_id] = set(self.children(group_id))
+                return members[group_id]
+
+            return query.run(list(self.objects.values()), members_of)
