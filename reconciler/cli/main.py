@@ -19,6 +19,7 @@ COMMANDS = {
     "schema": "schema",
     "validate": "validate",
     "register": "register",
+    "fleet": "fleet",
 }
 DEFAULT_COMMAND = "reconcile_run"
 
