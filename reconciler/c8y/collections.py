@@ -15,6 +15,7 @@ from reconciler.c8y.admin import AdminClient
 
 MAX_PAGE_SIZE = 2000
 MAX_PAGES = 5000  # 10 million items at 2000 a page
+MAX_PAGE_BYTES = 64 * 1024 * 1024  # 2000 managed objects of up to 32 KiB each
 JSON_ACCEPT = {"Accept": "application/json"}
 
 # called after each page: (pages read, total pages or None, items so far)
@@ -28,7 +29,7 @@ def _total_pages(statistics) -> int | None:
 
 def read_page(admin: AdminClient, path: str, key: str, params: dict, what: str) -> tuple[list[dict], int | None]:
     """One page: its items (mappings only; anything else in the list is skipped) and totalPages if told."""
-    answer = admin.request("GET", path, params=params, headers=JSON_ACCEPT)
+    answer = admin.request("GET", path, params=params, headers=JSON_ACCEPT, limit=MAX_PAGE_BYTES)
     if answer.status == 400:
         raise TenantRefused(f"the tenant refused the {what} query (400): {answer.tenant_message()}")
     if not 200 <= answer.status < 300:
