@@ -71,6 +71,17 @@ SECTIONS = dict(
         verify=dict(type="str", choices=["mqtt", "none"]),
         timeout=RAW,
     ),
+    report=dict(
+        _section(
+            twin=dict(type="str", choices=["auto", "on", "off"]),
+            local_broker=TEXT,
+            topic=TEXT,
+            ca_file=PATH,
+            ca_dir=PATH,
+            cert_file=PATH,
+            key_file=dict(type="path", no_log=False),  # a path, not the key
+        ),
+    ),
 )
 
 

@@ -54,6 +54,21 @@ options:
       - Without it, such a run fails with RV(exit_name=backing_off) and asks nothing.
     type: bool
     default: false
+  renew_now:
+    description:
+      - Renew now although the certificate is not due (a compromised key, a CA change), through every step of a
+        normal renewal (verified, backed up, swapped, activated, rolled back on failure); the reason is C(RenewalRequested).
+      - The key is kept unless O(rotate_key) or O(key.rotate_on_renewal).
+      - A one-off, like C(reconcile --renew-now) - every task with it renews again, so the task always reports
+        C(changed); the run history keeps it only as completed or failed. The backoff (O(tenant.backoff)) does not hold it back.
+      - In check mode the plan is shown and nothing is sent.
+    type: bool
+    default: false
+  rotate_key:
+    description:
+      - With O(renew_now), renew with a new key (the old one is backed up with the certificate).
+    type: bool
+    default: false
   lock_timeout:
     description:
       - How long to wait for another run's lock, in seconds. A lock still held then fails the task with RV(exit_name=locked).
@@ -228,6 +243,36 @@ options:
       timeout:
         description: How long the activation command may run (a duration). Default C(2m).
         type: raw
+  report:
+    description:
+      - The certificate's facts as a thin-edge twin (the C(deviceCertificate) fragment of the device's managed object),
+        published retained to the local MQTT broker after a run when they changed, else once a day.
+    type: dict
+    suboptions:
+      twin:
+        description:
+          - C(auto) publishes when the local broker is reachable (a failure is a warning), C(on) fails the task when
+            it cannot (exit 8, the certificate work itself done), C(off) never publishes. Default C(auto).
+        type: str
+        choices: [auto, "on", "off"]
+      local_broker:
+        description: The local MQTT broker C(host[:port]). Default C(mqtt.client.host:port) (C(localhost:1883)).
+        type: str
+      topic:
+        description: The twin topic. Default C(<mqtt.topic_root>/<mqtt.device_topic_id>/twin/deviceCertificate).
+        type: str
+      ca_file:
+        description: CA for TLS to the local broker. Default C(mqtt.client.auth.ca_file).
+        type: path
+      ca_dir:
+        description: CA directory for TLS to the local broker. Default C(mqtt.client.auth.ca_dir).
+        type: path
+      cert_file:
+        description: Client certificate for the local broker. Default C(mqtt.client.auth.cert_file).
+        type: path
+      key_file:
+        description: Client key for the local broker (its path; the key is never read into a result). Default C(mqtt.client.auth.key_file).
+        type: path
 notes:
   - The exit codes of the C(reconcile) command are returned as RV(exit_code), with a name in RV(exit_name),
     so that C(until) loops can wait for a registration (C(timed_out)) or a lock (C(locked)).
@@ -262,6 +307,12 @@ EXAMPLES = r"""
   until: cert is succeeded or cert.exit_name | default('') != 'locked'
   retries: 10
   delay: 30
+
+- name: Renew now with a new key (the key may have leaked), whether due or not
+  tedge_cert.c8y_ca.certificate:
+    state_file: /etc/tedge/reconcile.yaml
+    renew_now: true
+    rotate_key: true
 
 - name: Show what would change
   tedge_cert.c8y_ca.certificate:
@@ -427,7 +478,8 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            desired_state_argument_spec(), lock_timeout=dict(type="float", default=60), force=dict(type="bool", default=False)
+            desired_state_argument_spec(), lock_timeout=dict(type="float", default=60), force=dict(type="bool", default=False),
+            renew_now=dict(type="bool", default=False), rotate_key=dict(type="bool", default=False),
         ),
         mutually_exclusive=DESIRED_STATE_MUTUALLY_EXCLUSIVE,
         required_by=DESIRED_STATE_REQUIRED_BY,
@@ -438,14 +490,18 @@ def main():
     # The engine, now that it is known to be installed.
     from reconciler.runs.engine import reconcile
     from reconciler.basics.errors import BadInput, ReconcileError
+    from reconciler.planning.model import RenewalRequest
 
     try:
         if module.params["lock_timeout"] < 0:
             raise BadInput("lock_timeout: must not be negative")
+        if module.params["rotate_key"] and not module.params["renew_now"]:
+            raise BadInput("rotate_key: needs renew_now")
         spec, environ = load_desired_state(module.params)
+        request = RenewalRequest(rotate_key=module.params["rotate_key"]) if module.params["renew_now"] else None
         report = reconcile(
             spec, dry_run=module.check_mode, lock_timeout=module.params["lock_timeout"], environ=environ,
-            force=module.params["force"],
+            force=module.params["force"], request=request,
         )
     except ReconcileError as err:  # before there is a plan: bad input, a held lock
         fail_with_engine_error(module, err, changed=False, status="failed")
