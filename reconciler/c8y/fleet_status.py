@@ -39,6 +39,19 @@ class FleetStatus:
     requests: int = 0
     filtered: bool = False
 
+    def rows(self, now_epoch: int) -> list[dict]:
+        """One mapping per device, as `fleet status --output json` and the Ansible fleet_info module show it."""
+        return [{
+            "device": d.device_id, "managed_object": d.managed_object, "serial": d.serial, "not_after": d.not_after,
+            "days_left": d.days_left(now_epoch), "renew_at": d.renew_at, "last_run": d.last_run_time,
+            "last_status": d.last_run_status, "failures": d.failures, "last_failure_reason": d.last_failure_reason,
+        } for d in self.devices]
+
+    def others(self) -> dict:
+        """The devices without the fragment and the unused registrations (empty lists when filtered)."""
+        return {"without_fragment": [{"managed_object": mo, "name": name} for mo, name in self.without_fragment],
+                "unused_registrations": [{"device": d, "status": s} for d, s in self.unused_registrations]}
+
 
 def certificates(admin: AdminClient, query: str, on_page: PageReport | None = None):
     """The devices the certificate query selects, in the tenant's order."""

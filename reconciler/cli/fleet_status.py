@@ -56,14 +56,6 @@ class PageProgress:
             self.stream.flush()
 
 
-def _rows(status: FleetStatus, now_epoch: int) -> list[dict]:
-    return [{
-        "device": d.device_id, "managed_object": d.managed_object, "serial": d.serial, "not_after": d.not_after,
-        "days_left": d.days_left(now_epoch), "renew_at": d.renew_at, "last_run": d.last_run_time,
-        "last_status": d.last_run_status, "failures": d.failures, "last_failure_reason": d.last_failure_reason,
-    } for d in status.devices]
-
-
 def _table(status: FleetStatus, rows: list[dict], out) -> None:
     headers = ("DEVICE", "ID", "SERIAL", "NOT AFTER", "DAYS", "RENEW AT", "LAST RUN", "STATUS", "FAILS", "LAST FAILURE")
     cells = [[("-" if row[c] is None else str(row[c])) for c in COLUMNS] for row in rows]
@@ -101,13 +93,12 @@ def run(args) -> int:
         status = fleet_status(admin, expiring_before=expiring_before, failing=args.failing, on_page=progress)
     finally:
         progress.done()
-    rows = _rows(status, now_epoch)
+    rows = status.rows(now_epoch)
     if args.output == "json":
         document = {"generated_at": format_time(now), "devices": rows, "requests": status.requests,
                     "seconds": round(time.monotonic() - started, 3), "filtered": status.filtered}
         if not status.filtered:
-            document["without_fragment"] = [{"managed_object": mo, "name": name} for mo, name in status.without_fragment]
-            document["unused_registrations"] = [{"device": d, "status": s} for d, s in status.unused_registrations]
+            document.update(status.others())
         print(json.dumps(document, indent=2))
     elif args.output == "csv":
         _csv(status, rows, sys.stdout)
