@@ -18,7 +18,7 @@ from tests.json_mutations import swap_json_value
 from tests.mutations import Mutator, token_insertion
 
 SEED = 7012
-CASES = cases(5_000)
+CASES = cases(10_000)
 JSON = b"content-type: application/json\r\n\r\n"
 FRAGMENT = (b'{"serialNumber":"2b","issuer":"CN=management,O=Cumulocity,C=United States","subject":"CN=gw-0001,O=Thin Edge",'
             b'"notBefore":"2026-01-01T00:00:00Z","notAfter":"2027-01-01T00:00:00Z","renewAt":"2026-12-02T00:00:00Z",'
