@@ -110,3 +110,16 @@ def test_unknown_group_or_bulk_operation_is_bad_input(tenant):
     assert fleet(tenant, "renew", "--retry-failed", "12345").returncode == 3
     result = fleet(tenant, "renew", "--group", "x", "--device", "y")
     assert result.returncode == 3 and "not allowed with" in result.stderr
+
+
+def test_a_device_with_an_open_renewal_gets_no_second_one(tenant):
+    tenant.seed_devices(2)
+    first = fleet(tenant, "renew", "--device", "dev-00000")
+    assert first.returncode == 0, first.stderr
+    again = fleet(tenant, "renew", "--device", "dev-00000", "dev-00001", "--output", "json")
+    assert again.returncode == 0, again.stderr
+    assert "dev-00000: operation 50001 is already PENDING; none created" in again.stderr
+    assert len(_posts(tenant, "/devicecontrol/operations")) == 2  # dev-00000 once, dev-00001 once
+    assert [op["device"] for op in json.loads(again.stdout)["operations"]] == ["dev-00000", "dev-00001"]
+    listed = [r.query for r in tenant.requests if r.method == "GET" and r.path == "/devicecontrol/operations"]
+    assert any("fragmentType=c8y_RenewCertificate" in q and "status=PENDING" in q for q in listed)

@@ -11,7 +11,7 @@ from reconciler.c8y.certificate_fragment import DeviceCertificate
 from reconciler.c8y.fleet_status import FleetStatus, fleet_status
 from reconciler.c8y.identity import managed_object_id
 from reconciler.c8y.operation_watch import follow, follow_bulk
-from reconciler.c8y.operations import BulkOperation, Operation, create_bulk, create_operation, renew_prototype
+from reconciler.c8y.operations import BulkOperation, Operation, create_bulk, create_operation, open_renewals, renew_prototype
 from tests.fuzz_harness import cases, fuzz
 from tests.http_text import admin_answered_by, as_answer
 from tests.json_mutations import swap_json_value
@@ -61,7 +61,8 @@ def test_any_tenant_answer_to_the_fleet_tool_gives_results_or_a_documented_error
                      lambda: create_operation(admin, "10001", False),
                      lambda: create_bulk(admin, prototype=renew_prototype(False), ramp_seconds=5, group="10011"),
                      lambda: follow(admin, [operation], timeout=3, poll=1, clock=clock, sleep=lambda s: None),
-                     lambda: follow_bulk(admin, "50002", timeout=3, poll=1, clock=clock, sleep=lambda s: None)):
+                     lambda: follow_bulk(admin, "50002", timeout=3, poll=1, clock=clock, sleep=lambda s: None),
+                     lambda: open_renewals(admin)):
             try:
                 outcomes.append(step())
             except ReconcileError as err:
@@ -69,7 +70,10 @@ def test_any_tenant_answer_to_the_fleet_tool_gives_results_or_a_documented_error
         return outcomes
 
     def check(outcomes) -> None:
-        status, mo, created, bulk, followed, bulk_followed = outcomes
+        status, mo, created, bulk, followed, bulk_followed, running = outcomes
+        assert isinstance(running, (dict, ReconcileError)), running
+        if isinstance(running, dict):
+            assert all(isinstance(k, str) and isinstance(v, Operation) for k, v in running.items())
         if isinstance(status, FleetStatus):
             assert all(isinstance(d, DeviceCertificate) for d in status.devices)
             for d in status.devices:

@@ -97,6 +97,18 @@ def get_operation(admin: AdminClient, op_id: str) -> Operation:
     return operation_of(_document(answer, f"reading operation {op_id}"))
 
 
+def open_renewals(admin: AdminClient) -> dict[str, Operation]:
+    """The c8y_RenewCertificate operations not yet ended (PENDING or EXECUTING), by managed object id."""
+    found = {}
+    for status in ("PENDING", "EXECUTING"):
+        params = {"fragmentType": RENEW_FRAGMENT, "status": status}
+        for data in read_all(admin, OPERATIONS, "operations", params, what="operations"):
+            operation = operation_of(data)
+            if operation.device and operation.status == status:  # a tenant that ignores the filter adds nothing
+                found.setdefault(operation.device, operation)
+    return found
+
+
 def bulk_children(admin: AdminClient, bulk_id: str) -> list[Operation]:
     return [operation_of(d) for d in read_all(admin, OPERATIONS, "operations", {"bulkOperationId": bulk_id}, what="operations")]
 

@@ -16,7 +16,7 @@ from reconciler.c8y.fleet_status import INVENTORY
 from reconciler.c8y.fleet_targets import Target, expiring_devices, group_id, named_devices
 from reconciler.c8y.operation_watch import follow, follow_bulk
 from reconciler.c8y.operations import (RENEW_FRAGMENT, Operation, bulk_children, create_bulk, create_operation, get_bulk,
-                                       renew_prototype)
+                                       open_renewals, renew_prototype)
 
 HELP = """\
 Create c8y_RenewCertificate operations ({"rotateKey": false}, or true with --rotate-key): one per
@@ -97,14 +97,20 @@ def _single(args, admin: AdminClient, targets: list[Target]) -> int:
     known = [t for t in targets if t.managed_object]
     not_found = [t.device_id for t in targets if not t.managed_object]
     names = {t.managed_object: t.device_id for t in known}
+    running = open_renewals(admin) if known else {}  # asked again, a device is not renewed twice over
+    for target in known:
+        if target.managed_object in running:
+            op = running[target.managed_object]
+            _say(args, f"{target.device_id}: operation {op.id} is already {op.status}; none created")
+    fresh = [t for t in known if t.managed_object not in running]
     if args.dry_run:
-        for target in known:
+        for target in fresh:
             _say(args, f"{target.device_id}: would create {RENEW_FRAGMENT} (rotateKey={str(args.rotate_key).lower()}) "
                        f"on managed object {target.managed_object}")
-        return _summary(args, [], names, not_found, {"dry_run": True, "would_create": [t.device_id for t in known]})
+        return _summary(args, [], names, not_found, {"dry_run": True, "would_create": [t.device_id for t in fresh]})
     pause = args.ramp.total_seconds() if args.ramp else 0.0
-    created = []
-    for number, target in enumerate(known):
+    created = [running[t.managed_object] for t in known if t.managed_object in running]
+    for number, target in enumerate(fresh):
         if number and pause:
             time.sleep(pause)
         created.append(create_operation(admin, target.managed_object, args.rotate_key))
