@@ -54,10 +54,13 @@ class FleetStatus:
 
 
 def certificates(admin: AdminClient, query: str, on_page: PageReport | None = None):
-    """The devices the certificate query selects, in the tenant's order."""
+    """The devices the certificate query selects, in the tenant's order, each once: a device that renews
+    while the pages are read moves in the order and may come again on a later page."""
+    seen = set()
     for document in read_all(admin, INVENTORY, "managedObjects", {"query": query}, what="managed objects", on_page=on_page):
         found = read_fragment(document)
-        if found is not None:  # a tenant that ignores has() must not slip other objects in
+        if found is not None and found.managed_object not in seen:  # a tenant that ignores has() slips nothing in
+            seen.add(found.managed_object)
             yield found
 
 
