@@ -10,6 +10,7 @@ from reconciler.device.backup import CERT_FILE, KEY_FILE
 from reconciler.runs.run_history import read_history
 from reconciler.x509.facts import certificate_info, load_certificates
 from tests.device_files import converged_device
+from tests.reconcile_cli import run as reconcile
 from tests.tenant_device import make_device
 
 
@@ -91,6 +92,8 @@ def test_a_second_request_in_the_same_minute_renews_again_then_a_normal_run_is_c
     assert normal.returncode == 0 and json.loads(normal.stdout)["status"] == "converged"
     assert len(tenant.requests_to("simplereenroll")) == 2, "the timer's run does not repeat the request"
     assert read_history(state_file(device.cert)).last_request.status == "completed"
+    shown = reconcile("status", "-f", str(device.state), "--config-dir", str(device.config_dir))
+    assert "last request: " in shown.stdout and "renew now: completed" in shown.stdout, shown.stdout
 
 
 def test_a_failed_request_is_remembered_as_failed_and_not_retried(tmp_path, tenant):

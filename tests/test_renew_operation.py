@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import stat
+import time
 from datetime import timedelta
 
 from reconciler.basics.layout import lock_file
@@ -64,8 +65,9 @@ def test_renew_with_rotate_key_true_stages_a_new_key(tmp_path, tenant):
 def test_renew_is_refused_while_another_reconcile_holds_the_lock(tmp_path, tenant):
     device = _device(tmp_path, tenant)
     with exclusive_lock(lock_file(device.cert), 1):
+        started = time.monotonic()
         renew = _step(device, "renew")
-    assert renew.returncode == 5
+    assert renew.returncode == 5 and time.monotonic() - started < 20, "refused at once, not after a wait"
     assert "another reconcile holds the lock" in step_output(renew.stdout)["reason"]
     assert not tenant.requests_to("simplereenroll")
 

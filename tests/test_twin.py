@@ -13,6 +13,7 @@ from reconciler.x509.facts import certificate_info, load_certificates
 from tests.device_files import converged_device
 from tests.mosquitto import Mosquitto, free_port
 from tests.mqtt_watch import TopicWatch, retained
+from tests.reconcile_cli import run as reconcile
 from tests.tenant_device import make_device
 
 TOPIC = "te/device/main///twin/deviceCertificate"
@@ -55,6 +56,8 @@ def test_the_retained_twin_matches_the_certificate_and_an_unchanged_run_does_not
     assert twin["consecutiveFailures"] == 0 and twin["backoffUntil"] is None and twin["lastFailureReason"] is None
     history = read_history(state_file(device.cert))
     assert history.twin_digest == twin_digest(twin) and history.twin_published is not None
+    shown = reconcile("status", "-f", str(device.state), "--config-dir", str(device.config_dir))
+    assert f"twin:         published {history.twin_published:%Y-%m-%dT%H:%M:%SZ}" in shown.stdout, shown.stdout
     assert not [s for s in (tenant.admin_password, *tenant.tokens_issued) if s and s in json.dumps(twin)]
 
 

@@ -13,6 +13,7 @@ from reconciler.cli.arguments import add_desired_state_options, command_parser
 from reconciler.cli.certificate_view import certificate_facts, certificate_problem, certificate_text
 from reconciler.planning.backoff import desired_state_digest, in_force
 from reconciler.runs.run_history import RunHistory, history_dict, read_history
+from reconciler.runs.twin import next_publication_due
 from reconciler.x509.tenant_ca import configured_trust
 
 HELP = """\
@@ -55,6 +56,12 @@ def _history_lines(history, backing_off: bool) -> list[str]:
         )
     else:
         lines.append("backoff:      none")
+    request = history.last_request
+    if request is not None:
+        lines.append(f"last request: {format_time(request.time)} renew now{' with a new key' if request.rotate_key else ''}: {request.status}")
+    if history.twin_published is not None:
+        lines.append(f"twin:         published {format_time(history.twin_published)}; unchanged, next at "
+                     f"{format_time(next_publication_due(history))}")
     return lines
 
 

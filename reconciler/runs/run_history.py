@@ -20,6 +20,7 @@ from reconciler.basics.errors import ExitCode, ReconcileError
 from reconciler.basics.safe_read import read_regular
 from reconciler.basics.timestamps import format_time, parse_time
 from reconciler.basics.logs import warn
+from reconciler.planning.model import RenewalRequest
 
 FORMAT = 1
 MAX_BYTES = 64 * 1024
@@ -161,7 +162,7 @@ def _backed_off(history: RunHistory, outcome: RunOutcome, now: datetime, make_po
 
 def after_run(
     previous: RunHistory | None, device_id: str, outcome: RunOutcome, now: datetime, policy: PolicyFactory | None = None,
-    request=None,
+    request: RenewalRequest | None = None,
 ) -> RunHistory:
     """The history once a run with `outcome` has ended at `now` (pure).
 
@@ -173,7 +174,7 @@ def after_run(
     now = now.replace(microsecond=0)  # the file keeps whole seconds: what is returned is what is read back
     base = previous if previous is not None and previous.device_id == device_id else RunHistory(device_id)
     ran = _backed_off(base._replace(last_run=LastRun(now, outcome.status, outcome.exit_code)), outcome, now, policy)
-    if request is not None:  # a planning.model.RenewalRequest: remembered as done or failed, nothing left pending
+    if request is not None:  # remembered as done or failed: nothing is left pending for a later run
         done = "completed" if outcome.status in SUCCESS else "failed"
         ran = ran._replace(last_request=LastRequest(now, done, request.rotate_key))
     if outcome.status in SUCCESS:
@@ -333,7 +334,7 @@ def write_history(path: Path, history: RunHistory) -> None:
 
 def record_run(
     path: Path, device_id: str, outcome: RunOutcome, now: datetime, warn: Callable[[str], None] = _warn_on_stderr,
-    policy: PolicyFactory | None = None, request=None,
+    policy: PolicyFactory | None = None, request: RenewalRequest | None = None,
 ) -> RunHistory:
     """Read, advance and write the history; a history that cannot be written never fails the run."""
     history = after_run(read_history(path, warn), device_id, outcome, now, policy, request)
@@ -350,7 +351,7 @@ class _Run:
 
 @contextmanager
 def recording(path: Path, device_id: str, clock: Callable[[], datetime], policy: PolicyFactory | None = None,
-              request=None):
+              request: RenewalRequest | None = None):
     """Record the run inside this block when it ends, however it ends (call it under the lock).
     The caller sets `.report` on what it yields; the report then gets `.history`. With `request`
     (an explicit renewal request) the history also keeps whether it completed or failed."""
