@@ -16,7 +16,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from reconciler.c8y.fleet_status import certificate_query, certificates
 from tests.fleet_cli import fleet, fragment, seed_fleet
+from tests.http_text import admin_answered_by, as_answer
 from tests.mosquitto import free_port
 
 COUNT = 10_500
@@ -138,8 +140,6 @@ def test_bad_credentials_and_unreachable_tenant(tenant):
 
 def test_a_device_seen_on_two_pages_is_listed_once(monkeypatch):
     """A device that renews while the report is read moves to a later page: it is listed once."""
-    from tests.http_text import admin_answered_by, as_answer
-
     def page(numbers, total):
         objects = [{"id": str(10_000 + n), "name": f"dev-{n}", **fragment(f"dev-{n}", 1_800_000_000 + n)} for n in numbers]
         body = json.dumps({"managedObjects": objects, "statistics": {"totalPages": total}}).encode()
@@ -147,7 +147,5 @@ def test_a_device_seen_on_two_pages_is_listed_once(monkeypatch):
 
     answers = iter([page(range(2000), 2), page([5, 2000], 2)])
     admin = admin_answered_by(monkeypatch, lambda: next(answers))
-    from reconciler.c8y.fleet_status import certificate_query, certificates
-
     listed = [d.device_id for d in certificates(admin, certificate_query())]
     assert len(listed) == 2001 and listed.count("dev-5") == 1 and listed[-1] == "dev-2000"
