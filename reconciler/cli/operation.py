@@ -11,11 +11,13 @@ import sys
 
 from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
 from reconciler.cli.arguments import add_desired_state_options, command_parser
-from reconciler.desired.source import load_spec
+from reconciler.desired.source import desired_state_path, load_spec
+from reconciler.desired.tedge_toml import config_dir_from
 from reconciler.planning.model import Kind, RenewalRequest
 from reconciler.runs.engine import reconcile
 from reconciler.runs.renew_operation import check_live, run_marker
 from reconciler.runs.report import render_text, summary
+from reconciler.runs.stamp_keeper import StampKeeper
 
 HELP = """\
 The steps of the thin-edge workflow certificate_renew (installed by `reconcile install-operation`),
@@ -73,7 +75,8 @@ def _rotate(text: str) -> bool:
 def _renew(spec, args) -> int:
     request = RenewalRequest(rotate_key=_rotate(args.rotate_key))
     lock_timeout = 0.0 if args.lock_timeout is None else args.lock_timeout
-    report = reconcile(spec, dry_run=False, lock_timeout=lock_timeout, request=request, stage_only=True)
+    report = reconcile(spec, dry_run=False, lock_timeout=lock_timeout, request=request, stage_only=True,
+                       stamp=args.stamp)
     staged = ((report.after or {}).get("candidate") or {})
     done = {r.action.kind for r in report.outcome.results if r.status == "done"} if report.outcome else set()
     if report.exit_code() != 0 or Kind.STAGE not in done or not staged.get("serial"):
@@ -87,7 +90,7 @@ def _renew(spec, args) -> int:
 
 def _activate(spec, args) -> int:
     lock_timeout = 120.0 if args.lock_timeout is None else args.lock_timeout
-    report = reconcile(spec, dry_run=False, lock_timeout=lock_timeout)
+    report = reconcile(spec, dry_run=False, lock_timeout=lock_timeout, stamp=args.stamp)
     sys.stdout.write(render_text(report))  # a background step: only the agent's log sees it; check judges
     return report.exit_code()
 
@@ -112,6 +115,8 @@ def run(args) -> int:
     try:
         if os.environ.get("SUDO_USER") and (args.file or args.config_dir):
             raise BadInput("reconcile operation: under sudo -f and --config-dir are refused (root reads the default desired state)")
+        # the converged stamp is forgotten by a run that changes something, and kept by one that finds nothing to do
+        args.stamp = StampKeeper(desired_state_path(args.config_dir, args.file), config_dir_from(args.config_dir))
         spec = load_spec(args.config_dir, args.file)
         return STEPS[args.step](spec, args)
     except ReconcileError as err:  # the workflow's reason: the one-line message, as `reconcile` prints it

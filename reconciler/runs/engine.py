@@ -24,6 +24,7 @@ from reconciler.planning.plan import plan
 from reconciler.runs.facts import observation_facts
 from reconciler.runs.report import Report
 from reconciler.runs.run_history import BackoffPolicy, read_history, recording
+from reconciler.runs.stamp_keeper import NoStamp
 from reconciler.runs.twin import publish_twin
 
 # What a run that stops at the staged certificate carries out (stage_only): activation is left to a later run.
@@ -46,6 +47,7 @@ def reconcile(
     force: bool = False,
     request: RenewalRequest | None = None,
     stage_only: bool = False,
+    stamp=NoStamp(),
 ) -> Report:
     """Bring the device to `spec` (which must be resolved) and report what was found and done.
     A real run (not a dry run) is recorded in the run history; the report carries it (`.history`).
@@ -63,6 +65,9 @@ def reconcile(
     `stage_only` stops once the new certificate is verified and staged as `<cert>.new`: the next run
     finds it (CandidatePending) and backs up, swaps and activates it, with the rollback of any run.
     The Cumulocity operation activates in a step of its own, as activation restarts the local broker.
+
+    `stamp` (a StampKeeper, from the `reconcile` command) is forgotten before anything can change
+    and written again when the run ends converged with nothing pending (reconciler.converged).
     """
     force = force or request is not None
     if dry_run:
@@ -74,8 +79,10 @@ def reconcile(
     with device_lock(paths.cert, (paths.key, paths.cert, paths.csr), lock_timeout) as lock:
         if not lock.held:  # read-only, unwritable or a special device file: nothing changes, nothing is recorded
             return _report_unchangeable(spec, clock, environ, lock.unwritable)
+        stamp.forget()  # --- stamp: before the sweep or any action changes a file
         with recording(state_file(paths.cert), spec.device_id, clock, lambda: _backoff_policy(spec), request) as run:
             swept = sweep(spec, clock())  # under the lock, what a killed run left is known to be stale
+            stamp.look(spec)  # --- stamp: the inputs as the observation is about to read them
             report, observation = _observe_and_plan(spec, clock, dry_run=False, environ=environ, request=request)
             report.notes.extend(swept)
             if stage_only:
@@ -86,6 +93,7 @@ def reconcile(
             if report.plan.actions and not report.plan.blockers and report.backoff is None:
                 _apply(report, observation, spec, backends, clock, progress, environ)
         publish_twin(spec, report, clock())  # after the history is written: the twin shows this run
+        stamp.keep(spec, report, clock())  # --- stamp: only a converged run with nothing pending writes one
     return report
 
 

@@ -25,6 +25,7 @@ from reconciler.runs.run_history import RunHistory, write_history
 
 TOOL_NAME = "tedge-cert-reconciler"
 REPUBLISH_EVERY = timedelta(days=1)
+DEADLINE = "twin"  # the name of the daily publication among the report's deadlines (the stamp's answer_until)
 
 Publisher = Callable[[LocalBroker, str, bytes], None]
 
@@ -89,6 +90,7 @@ def publish_twin(spec: DesiredState, report, now: datetime, publish: Publisher =
     certificate = (report.after or report.before or {}).get("certificate") or {}
     document = twin_document(certificate, history)
     if not is_due(document, history, now):
+        report.deadlines[DEADLINE] = next_publication_due(history)  # a converged stamp answers until then
         return
     try:
         publish(local_broker(spec), spec.report.topic, json.dumps(document, separators=(",", ":")).encode())
@@ -98,6 +100,7 @@ def publish_twin(spec: DesiredState, report, now: datetime, publish: Publisher =
             report.error = Unreachable(f"{message} (report.twin: on)")
         else:
             report.extra_warnings.append(f"{message} (report.twin: auto; the next run tries again)")
+        report.deadlines[DEADLINE] = now  # due again at the next run
         return
     published = history._replace(twin_digest=twin_digest(document), twin_published=now.replace(microsecond=0))
     try:
@@ -105,3 +108,4 @@ def publish_twin(spec: DesiredState, report, now: datetime, publish: Publisher =
     except ReconcileError as err:
         warn(f"cannot write the run history: {err.message}")
     report.history = published
+    report.deadlines[DEADLINE] = next_publication_due(published)

@@ -453,6 +453,13 @@ backoff:
   returned: always
   type: dict
   sample: {"until": "2026-11-27T16:05:00Z", "failures": 2, "reason": "enroll:unreachable"}
+answered_from:
+  description:
+    - V(stamp) when a converged device was answered from the stamp of the last full run (see the C(reconcile)
+      README, "The converged check"), without loading the engine; absent when the engine ran.
+  returned: when the stamp answered
+  type: str
+  sample: stamp
 exit_name:
   description:
     - The name of RV(exit_code) in lower case, for example C(ok), C(blocked), C(locked), C(timed_out), C(unreachable),
@@ -465,6 +472,7 @@ exit_name:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._certificate_result import certificate_result
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._converged import answer_from_stamp, stamp_keeper
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import load_desired_state
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import (
     DESIRED_STATE_MUTUALLY_EXCLUSIVE,
@@ -486,6 +494,9 @@ def main():
         supports_check_mode=True,
     )
     require_reconciler(module)
+    answered = answer_from_stamp(module.params, module.check_mode, module._diff)  # --- stamp: before the engine loads
+    if answered is not None:
+        module.exit_json(**answered)
 
     # The engine, now that it is known to be installed.
     from reconciler.runs.engine import reconcile
@@ -497,11 +508,12 @@ def main():
             raise BadInput("lock_timeout: must not be negative")
         if module.params["rotate_key"] and not module.params["renew_now"]:
             raise BadInput("rotate_key: needs renew_now")
+        stamp = stamp_keeper(module.params, module.check_mode)  # --- stamp: before the desired state is read
         spec, environ = load_desired_state(module.params)
         request = RenewalRequest(rotate_key=module.params["rotate_key"]) if module.params["renew_now"] else None
         report = reconcile(
             spec, dry_run=module.check_mode, lock_timeout=module.params["lock_timeout"], environ=environ,
-            force=module.params["force"], request=request,
+            force=module.params["force"], request=request, stamp=stamp,
         )
     except ReconcileError as err:  # before there is a plan: bad input, a held lock
         fail_with_engine_error(module, err, changed=False, status="failed")
