@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
 from reconciler.c8y.admin import AdminClient
+from reconciler.c8y.identity import managed_object_id
 from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
 
 BULK_PATH = "/devicecontrol/bulkNewDeviceRequests"
@@ -37,8 +38,9 @@ class DeviceRegistration:
 @dataclass
 class DeviceResult:
     device_id: str
-    result: str  # created | updated | failed
+    result: str  # created | updated | failed | enrolled (left alone: the device has its certificate)
     reason: str | None = None
+    deleted: bool = False  # its pending registration was removed first (--replace): the tenant changed, even if it failed
 
 
 @dataclass
@@ -116,10 +118,30 @@ def _upload(admin: AdminClient, chunk: list[DeviceRegistration], sleep) -> list[
     return [DeviceResult(d.device_id, "failed", f"bulk upload failed ({last})") for d in chunk]
 
 
+def enrolled_devices(admin: AdminClient, device_ids: list[str]) -> dict[str, str]:
+    """The devices among `device_ids` that have enrolled (the tenant knows their c8y_Serial): id → managed object id."""
+    found = {}
+    for device_id in device_ids:
+        mo_id = managed_object_id(admin, device_id)
+        if mo_id is not None:
+            found[device_id] = mo_id
+    return found
+
+
+def _enrolled_result(device_id: str, mo_id: str) -> DeviceResult:
+    return DeviceResult(device_id, "enrolled", f"already enrolled (managed object {mo_id}); not registered again")
+
+
 def register_devices(
-    admin: AdminClient, devices: list[DeviceRegistration], *, replace: bool = False, chunk_size: int = 1000, sleep=time.sleep
+    admin: AdminClient, devices: list[DeviceRegistration], *, replace: bool = False, skip_enrolled: bool = True,
+    chunk_size: int = 1000, sleep=time.sleep,
 ) -> RegistrationReport:
-    """Register all `devices`; with `replace`, remove each one's existing registration first."""
+    """Register all `devices`; with `replace`, remove each one's existing registration first.
+
+    A device that has enrolled already is looked up first (identity API) and left alone, `enrolled`:
+    registering it again would issue a new one-time password with which anyone could obtain a
+    certificate for its name. `skip_enrolled=False` registers it all the same (a new password on purpose).
+    """
     if chunk_size < 1:
         raise BadInput("--chunk-size must be at least 1")
     seen = set()
@@ -129,12 +151,20 @@ def register_devices(
         seen.add(device.device_id)
         check_one_time_password(device.device_id, device.one_time_password)
     start = admin.requests_made
+    enrolled = enrolled_devices(admin, [d.device_id for d in devices]) if skip_enrolled else {}
+    to_register = [d for d in devices if d.device_id not in enrolled]
+    deleted = set()
     if replace:
-        for device in devices:
-            delete_registration(admin, device.device_id)
-    results = []
-    for i in range(0, len(devices), chunk_size):
-        results.extend(_upload(admin, devices[i : i + chunk_size], sleep))
+        for device in to_register:
+            if delete_registration(admin, device.device_id):
+                deleted.add(device.device_id)
+    uploaded = {}
+    for i in range(0, len(to_register), chunk_size):
+        for result in _upload(admin, to_register[i : i + chunk_size], sleep):
+            result.deleted = result.device_id in deleted
+            uploaded[result.device_id] = result
+    results = [_enrolled_result(d.device_id, enrolled[d.device_id]) if d.device_id in enrolled else uploaded[d.device_id]
+               for d in devices]
     return RegistrationReport(results, admin.requests_made - start)
 
 
