@@ -17,4 +17,7 @@ attributes:
     support: full
     membership:
       - tedge_cert.c8y_ca.c8y
+notes:
+  - A task whose host lacks the engine (or has one of another version) fails before anything else, with only
+    C(msg) (and C(exception)); every other result, failed or not, has each key documented as returned V(always).
 """
