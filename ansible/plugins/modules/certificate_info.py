@@ -13,7 +13,7 @@ description:
     does, and returns its subject, issuer, serial, validity, days left, renewal time, whether renewal is due,
     key algorithm and fingerprint; also under the names community.crypto's M(community.crypto.x509_certificate_info)
     uses (RV(subject) and RV(issuer) as dicts, RV(serial_number) as an integer, RV(fingerprints), RV(public_key_type)).
-  - Returns the run history as C(reconcile status) shows it (RV(history)): the last run and its outcome, the last
+  - Returns the run history as C(reconcile status) shows it (RV(history)), that is the last run and its outcome, the last
     success, the failures in a row and the backoff. Changes nothing.
   - Renewal is due under O(renew_before), else the desired state's C(validity.renew_before), else
     C(certificate.validity.minimum_duration) from C(tedge.toml), else C(30d).
@@ -174,7 +174,9 @@ history:
       description: The tenant's own C(Retry-After), UTC, or null.
       type: str
     backing_off:
-      description: Whether the backoff holds now for this desired state (a run would ask the tenant nothing; see C(ignore_backoff) of M(tedge_cert.c8y_ca.certificate)).
+      description:
+        - Whether the backoff holds now for this desired state (a run would ask the tenant nothing).
+        - See C(ignore_backoff) of M(tedge_cert.c8y_ca.certificate).
       type: bool
 subject_cn:
   description: The CN, the device id.

@@ -18,7 +18,7 @@ description:
   - Idempotent. A device whose registration is already pending is V(present) and left alone (the tenant
     does not show its password), unless O(replace=true). O(state=absent) removes pending registrations.
   - A device that has already enrolled is looked up first (the identity API, its C(c8y_Serial) external id)
-    and left alone as V(enrolled): a new registration would issue a new one-time password with which anyone
+    and left alone as V(enrolled), since a new registration would issue a new one-time password with which anyone
     holding it could obtain a certificate for the device's name. O(replace_enrolled=true) registers it all
     the same, on purpose.
   - O(tenant) takes the same shape as in every module of the collection; this module uses O(tenant.url),
