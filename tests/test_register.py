@@ -157,3 +157,13 @@ def test_credentials_file(tenant, tmp_path):
     assert result.returncode == 0, result.stderr
     otp = tenant.registry.get("gw-1").one_time_password
     assert result.stdout.strip() == f"gw-1: created  one-time password: {otp}"
+
+
+def test_enrolled_devices_are_found_among_many_with_one_lookup_each(tenant):
+    from reconciler.c8y.registration import enrolled_devices
+
+    admin = AdminClient(tenant.url, AdminCredentials(tenant.admin_user, tenant.admin_password, tenant.tenant_id), tenant.ca_bundle)
+    ids = [f"gw-{i:03d}" for i in range(40)]
+    expected = {device_id: tenant.inventory.device_enrolled(device_id) for device_id in ids[::3]}
+    assert enrolled_devices(admin, ids) == expected
+    assert admin.requests_made == len(ids) == len(tenant.requests_to("")) and enrolled_devices(admin, []) == {}
