@@ -95,7 +95,7 @@ options:
     default: true
   user:
     description:
-      - The administrator's user name (ROLE_DEVICE_CONTROL_ADMIN).
+      - The administrator's user name (ROLE_DEVICE_CONTROL_ADMIN, and ROLE_IDENTITY_READ for the look-up of enrolled devices).
       - If not set, the environment variable E(C8Y_USER) is used.
     type: str
     required: true
