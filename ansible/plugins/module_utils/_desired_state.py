@@ -20,16 +20,16 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_o
 IN_MEMORY_PASSWORD = "TEDGE_CERT_ANSIBLE_ONE_TIME_PASSWORD"
 
 
-def given_options(value):
+def _given(value):
     """The options the user set, without Ansible's None for the ones left out."""
     if isinstance(value, dict):
-        return dict((name, given_options(item)) for name, item in value.items() if item is not None)
+        return dict((name, _given(item)) for name, item in value.items() if item is not None)
     return value
 
 
 def desired_state_data(params):
     """The desired-state mapping of the inline options, and the in-memory password (or None)."""
-    data = given_options(dict((name, params[name]) for name in ["device_id"] + sorted(SECTIONS)))
+    data = _given(dict((name, params[name]) for name in ["device_id"] + sorted(SECTIONS)))
     enrollment = data.get("enrollment", {})
     password = enrollment.pop(ONE_TIME_PASSWORD, None)
     if password is not None:

@@ -395,7 +395,7 @@ exit_name:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._certificate_result import certificate_result
-from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import given_options, load_desired_state
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import load_desired_state
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import (
     DESIRED_STATE_MUTUALLY_EXCLUSIVE,
     DESIRED_STATE_REQUIRED_BY,
@@ -428,7 +428,8 @@ def main():
     try:
         if module.params["lock_timeout"] < 0:
             raise BadInput("lock_timeout: must not be negative")
-        if module.params["device_id"] is None and given_options(module.params["tenant"]):
+        tenant = module.params["tenant"] or {}
+        if module.params["device_id"] is None and any(value is not None for value in tenant.values()):
             module.warn("tenant: ignored, as the desired state is read from a file (state_file); set the tenant there")
         spec, environ = load_desired_state(module.params)
         report = reconcile(
