@@ -44,7 +44,7 @@ attributes:
     support: none
     details: The results per device (RV(devices)) say what changed.
   idempotent:
-    support: full
+    support: partial
     details:
       - A second run with the same arguments leaves pending and enrolled devices alone and reports V(ok).
       - Not with O(replace=true) or O(replace_enrolled=true), which register again on every run, on purpose.
