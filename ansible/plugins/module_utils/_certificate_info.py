@@ -42,18 +42,18 @@ def _name_dict(name):
 
 def crypto_names(cert):
     """The facts under community.crypto's names: subject and issuer as dicts, serial_number as int, fingerprints."""
-    import warnings  # only here: the names of a malformed country code warn in cryptography
+    import warnings  # only here: cryptography warns about what it reads (a malformed country code, a serial <= 0)
 
     from cryptography.hazmat.primitives import hashes
 
-    digest = cert.fingerprint(hashes.SHA256()).hex()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # as the engine's certificate_info(): the facts are shown, not judged here
         warnings.simplefilter("ignore")
-        subject, issuer = _name_dict(cert.subject), _name_dict(cert.issuer)
+        digest = cert.fingerprint(hashes.SHA256()).hex()
+        subject, issuer, serial_number = _name_dict(cert.subject), _name_dict(cert.issuer), cert.serial_number
     return dict(
         subject=subject,
         issuer=issuer,
-        serial_number=cert.serial_number,
+        serial_number=serial_number,
         fingerprints=dict(sha256=":".join(digest[i:i + 2] for i in range(0, len(digest), 2))),
     )
 
