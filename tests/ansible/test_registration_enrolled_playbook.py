@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ansible.ansible_run import run_playbook, write_inventory
+from tests.ansible.test_early_failures import ANSIBLE_KEYS, always_keys, documented_returns
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 OTPS = {"gw-0001": "enrolled-pass-0001", "gw-0002": "enrolled-pass-0002"}
@@ -42,6 +43,10 @@ def test_register_enroll_register_again_then_a_failed_replacement(tmp_path, tena
     assert rows["gw-0002"]["result"] == "present"
     assert len(tenant.requests_to("bulkNewDeviceRequests")) == 1, "the emulator received no new registration"
     assert tenant.registry.get("gw-0001") is None, "no new one-time password for the enrolled device"
+    for task, module in (("register", "registration"), ("enroll", "certificate"), ("info", "certificate_info")):
+        result, returns = run.result(task), documented_returns(module)
+        assert set(result) - set(returns) - ANSIBLE_KEYS == set(), f"{task}: undocumented keys"
+        assert always_keys(returns) <= set(result), f"{task}: 'returned: always' keys missing"
 
     tenant.fault("status", path="bulkNewDeviceRequests", status=422)
     run = play("replace")
