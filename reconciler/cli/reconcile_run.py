@@ -11,10 +11,12 @@ from reconciler.basics import logs
 from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
 from reconciler.cli.arguments import add_desired_state_options, command_parser, duration
 from reconciler.cli.jitter import sleep_jitter
-from reconciler.desired.source import load_spec
+from reconciler.desired.source import desired_state_path, load_spec
+from reconciler.desired.tedge_toml import config_dir_from
 from reconciler.runs.engine import reconcile
 from reconciler.runs.metrics_file import write_run_metrics
 from reconciler.runs.report import render_json, render_progress, render_text, summary
+from reconciler.runs.stamp_keeper import NoStamp, StampKeeper
 
 EXIT_CODES = """\
 exit codes:
@@ -128,12 +130,15 @@ def run(args) -> int:
         _sleep_jitter(args)  # before the desired state is read, so that the run uses what is current then
     spec = report = code = None
     try:
+        stamp = NoStamp() if args.dry_run else StampKeeper(desired_state_path(args.config_dir, args.file),
+                                                            config_dir_from(args.config_dir))  # before the spec is read
         spec = load_spec(args.config_dir, args.file)
         logs.set_device(spec.device_id)
         if args.lock_timeout < 0:
             raise BadInput("--lock-timeout must not be negative")
         report = reconcile(
-            spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=_progress(args.output), force=args.force
+            spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=_progress(args.output), force=args.force,
+            stamp=stamp,
         )
         report.detailed_exitcode = args.detailed_exitcode
         code = _emit(report, args.output)

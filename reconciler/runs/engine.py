@@ -24,6 +24,7 @@ from reconciler.planning.plan import plan
 from reconciler.runs.facts import observation_facts
 from reconciler.runs.report import Report
 from reconciler.runs.run_history import BackoffPolicy, read_history, recording
+from reconciler.runs.stamp_keeper import NoStamp
 
 # Applying these reaches the tenant: a request, its CA certificates, MQTT, a reconnect.
 TENANT_FACING = (Kind.ENROLL, Kind.REENROLL, Kind.VERIFY_CANDIDATE, Kind.VERIFY_CONNECTION, Kind.ACTIVATE)
@@ -39,6 +40,7 @@ def reconcile(
     progress: Callable = lambda result: None,
     environ: Mapping[str, str] | None = None,
     force: bool = False,
+    stamp=NoStamp(),
 ) -> Report:
     """Bring the device to `spec` (which must be resolved) and report what was found and done.
     A real run (not a dry run) is recorded in the run history; the report carries it (`.history`).
@@ -48,6 +50,9 @@ def reconcile(
 
     A plan that would ask the tenant while the run history's backoff holds is not applied (status
     `backoff`, exit 9) unless `force`; the history records how the tenant did (backoff.py).
+
+    `stamp` (a StampKeeper, from the `reconcile` command) is forgotten before anything can change
+    and written again when the run ends converged with nothing pending (reconciler.converged).
     """
     if dry_run:
         report, _ = _observe_and_plan(spec, clock, dry_run=True, environ=environ)
@@ -58,8 +63,10 @@ def reconcile(
     with device_lock(paths.cert, (paths.key, paths.cert, paths.csr), lock_timeout) as lock:
         if not lock.held:  # read-only, unwritable or a special device file: nothing changes, nothing is recorded
             return _report_unchangeable(spec, clock, environ, lock.unwritable)
+        stamp.forget()  # --- stamp: before the sweep or any action changes a file
         with recording(state_file(paths.cert), spec.device_id, clock, lambda: _backoff_policy(spec)) as run:
             swept = sweep(spec, clock())  # under the lock, what a killed run left is known to be stale
+            stamp.look(spec)  # --- stamp: the inputs as the observation is about to read them
             report, observation = _observe_and_plan(spec, clock, dry_run=False, environ=environ)
             report.notes.extend(swept)
             run.report = report  # the run history records how it ends, however it ends
@@ -67,6 +74,7 @@ def reconcile(
                 _hold_back(report, spec, clock())
             if report.plan.actions and not report.plan.blockers and report.backoff is None:
                 _apply(report, observation, spec, backends, clock, progress, environ)
+        stamp.keep(spec, report, clock())  # --- stamp: only a converged run with nothing pending writes one
     return report
 
 

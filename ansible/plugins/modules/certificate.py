@@ -383,6 +383,13 @@ backoff:
   returned: always
   type: dict
   sample: {"until": "2026-11-27T16:05:00Z", "failures": 2, "reason": "enroll:unreachable"}
+answered_from:
+  description:
+    - V(stamp) when a converged device was answered from the stamp of the last full run (see the C(reconcile)
+      README, "The converged check"), without loading the engine; absent when the engine ran.
+  returned: when the stamp answered
+  type: str
+  sample: stamp
 exit_name:
   description:
     - The name of RV(exit_code) in lower case, for example C(ok), C(blocked), C(locked), C(timed_out), C(unreachable),
@@ -395,6 +402,7 @@ exit_name:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._certificate_result import certificate_result
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._converged import answer_from_stamp, stamp_keeper
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import load_desired_state
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import (
     DESIRED_STATE_MUTUALLY_EXCLUSIVE,
@@ -420,6 +428,12 @@ def main():
         supports_check_mode=True,
     )
     require_reconciler(module)
+    tenant = module.params["tenant"] or {}
+    if module.params["device_id"] is None and any(value is not None for value in tenant.values()):
+        module.warn("tenant: ignored, as the desired state is read from a file (state_file); set the tenant there")
+    answered = answer_from_stamp(module.params, module.check_mode, module._diff)  # --- stamp: before the engine loads
+    if answered is not None:
+        module.exit_json(**answered)
 
     # The engine, now that it is known to be installed.
     from reconciler.runs.engine import reconcile
@@ -428,13 +442,11 @@ def main():
     try:
         if module.params["lock_timeout"] < 0:
             raise BadInput("lock_timeout: must not be negative")
-        tenant = module.params["tenant"] or {}
-        if module.params["device_id"] is None and any(value is not None for value in tenant.values()):
-            module.warn("tenant: ignored, as the desired state is read from a file (state_file); set the tenant there")
+        stamp = stamp_keeper(module.params, module.check_mode)  # --- stamp: before the desired state is read
         spec, environ = load_desired_state(module.params)
         report = reconcile(
             spec, dry_run=module.check_mode, lock_timeout=module.params["lock_timeout"], environ=environ,
-            force=module.params["ignore_backoff"],
+            force=module.params["ignore_backoff"], stamp=stamp,
         )
     except ReconcileError as err:  # before there is a plan: bad input, a held lock
         fail_with_engine_error(module, err, changed=False, status="failed", reasons=[], actions=[], blockers=[],
