@@ -111,3 +111,15 @@ def test_a_tenant_from_module_defaults_is_accepted_and_unused(tmp_path):
     _, cert = converged_device(tmp_path)
     failed, result = call_module("certificate_info", {"path": str(cert), "tenant": {"url": "https://t1.example"}})
     assert not failed and "tenant" not in json.dumps(result.get("warnings", []))
+
+
+def test_the_history_has_exactly_the_documented_keys(tmp_path):
+    """A field the run history gains (run_history.history_dict) must be documented, or left out in history_view."""
+    from tests.ansible.test_early_failures import documented_returns
+
+    _, cert = converged_device(tmp_path)
+    record_run(state_file(cert), "gw-0001", RunOutcome("converged", 0), datetime(2026, 11, 27, tzinfo=timezone.utc))
+    failed, result = call_module("certificate_info", {"config_dir": str(tmp_path)})
+    documented = documented_returns("certificate_info")["history"]["contains"]
+    assert not failed and set(result["history"]) == set(documented)
+    assert set(result["history"]["last_run"]) == set(documented["last_run"]["contains"])
