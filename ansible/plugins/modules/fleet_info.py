@@ -15,19 +15,28 @@ description:
     (soonest expiry first), in pages of 2000.
   - Without a filter it also returns the devices without the fragment and the registrations never used.
   - Reads only; usually run with C(delegate_to=localhost) and C(run_once=true).
+  - Of O(tenant) it uses O(tenant.url), O(tenant.ca_bundle) and O(tenant.timeout) (default C(60s)) and ignores the other keys.
+  - The administrator needs ROLE_INVENTORY_READ and ROLE_DEVICE_CONTROL_READ.
   - The tenant and the administrator can come from the environment alone (E(C8Y_HOST), E(C8Y_USER),
     E(C8Y_PASSWORD), E(C8Y_TENANT)), as for C(reconcile fleet).
 author:
   - tedge-cert-reconciler maintainers (@tedge-cert-reconciler)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - tedge_cert.c8y_ca.attributes
   - tedge_cert.c8y_ca.library
+  - tedge_cert.c8y_ca.tenant
+  - tedge_cert.c8y_ca.admin
 attributes:
   check_mode:
     support: full
-    description: The module only reads; it runs the same in check mode.
+    details: The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
-    description: Nothing changes.
+    details: Nothing changes.
+  idempotent:
+    support: full
+    details: It only reads.
 options:
   expiring_within:
     description: Only the devices whose certificate expires within this duration (V(30d), V(12h), ...).
@@ -36,37 +45,6 @@ options:
     description: Only the devices whose last runs failed (C(deviceCertificate.consecutiveFailures) above 0).
     type: bool
     default: false
-  tenant:
-    description: The tenant, in the same shape as in M(tedge_cert.c8y_ca.certificate).
-    type: dict
-    suboptions:
-      url:
-        description:
-          - The tenant's HTTPS address; C(https://) is added.
-          - If not set, the environment variable E(C8Y_HOST) is used.
-        type: str
-      ca_bundle:
-        description: PEM file to trust for the tenant's HTTPS instead of the system store.
-        type: path
-  user:
-    description:
-      - The administrator's user name (ROLE_INVENTORY_READ, ROLE_DEVICE_CONTROL_READ).
-      - If not set, the environment variable E(C8Y_USER) is used.
-    type: str
-    required: true
-  password:
-    description:
-      - The administrator's password.
-      - If not set, the environment variable E(C8Y_PASSWORD) is used.
-    type: str
-    required: true
-  tenant_id:
-    description:
-      - The tenant id, which prefixes the user name (C(t12345/admin)).
-      - If not set, the environment variable E(C8Y_TENANT) is used.
-    type: str
-notes:
-  - The module talks only to the tenant; run it where the tenant can be reached, usually the controller.
 seealso:
   - module: tedge_cert.c8y_ca.certificate
   - module: tedge_cert.c8y_ca.registration
@@ -149,23 +127,18 @@ exit_name:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import TENANT_CONNECTION
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._admin import admin_argument_spec, admin_client
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields, fail_with_engine_error
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
 
 
 def argument_spec():
-    tenant = dict((name, dict(spec)) for name, spec in TENANT_CONNECTION.items())
-    tenant["url"]["fallback"] = (env_fallback, ["C8Y_HOST"])
     return dict(
+        admin_argument_spec(),
         expiring_within=dict(type="str"),
         failing=dict(type="bool", default=False),
-        tenant=dict(type="dict", options=tenant, apply_defaults=True),  # so that C8Y_HOST alone will do
-        user=dict(type="str", required=True, fallback=(env_fallback, ["C8Y_USER"])),
-        password=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["C8Y_PASSWORD"])),
-        tenant_id=dict(type="str", fallback=(env_fallback, ["C8Y_TENANT"])),
     )
 
 
@@ -177,26 +150,18 @@ def main():
     from reconciler.basics.durations import parse_duration
     from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
     from reconciler.basics.timestamps import utc_now
-    from reconciler.c8y.admin import AdminClient, AdminCredentials
     from reconciler.c8y.fleet_status import fleet_status
-    from reconciler.desired.model import normalize_tenant_url
 
-    params, tenant = module.params, module.params["tenant"]
+    params = module.params
     now_epoch = int(utc_now().timestamp())
     try:
-        if not tenant["url"]:
-            raise BadInput("tenant.url: required (or C8Y_HOST in the environment)")
-        try:
-            url = normalize_tenant_url(tenant["url"])
-        except ValueError as err:
-            raise BadInput(f"tenant.url: {err}") from None
         expiring_before = None
         if params["expiring_within"]:
             try:
                 expiring_before = now_epoch + int(parse_duration(params["expiring_within"]).total_seconds())
             except ValueError as err:
                 raise BadInput(f"expiring_within: {err}") from None
-        admin = AdminClient(url, AdminCredentials(params["user"], params["password"], params["tenant_id"]), tenant["ca_bundle"])
+        admin = admin_client(params)
         status = fleet_status(admin, expiring_before=expiring_before, failing=params["failing"])
     except ReconcileError as err:
         fail_with_engine_error(module, err, changed=False, devices=[])
