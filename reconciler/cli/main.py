@@ -20,6 +20,7 @@ COMMANDS = {
     "schema": "schema",
     "validate": "validate",
     "register": "register",
+    "fleet": "fleet",
     "operation": "operation",
     "install-operation": "install_operation",
 }
