@@ -8,8 +8,9 @@ from datetime import datetime
 from reconciler.planning.backoff import desired_state_digest, in_force
 from reconciler.runs.run_history import RunHistory, history_dict
 
-# Bookkeeping of the file, not news for a reader: its format and the digest that ties a backoff to a desired state.
-_INTERNAL = ("format", "backoff_digest")
+# Bookkeeping of the file, not news for a reader: its format, the digest that ties a backoff to a desired
+# state, and the digest of the twin last published.
+_INTERNAL = ("format", "backoff_digest", "twin_digest")
 
 
 def backing_off(history: RunHistory | None, spec, given: bool, now: datetime) -> bool:

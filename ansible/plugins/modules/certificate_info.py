@@ -173,6 +173,24 @@ history:
     tenant_wait_until:
       description: The tenant's own C(Retry-After), UTC, or null.
       type: str
+    last_request:
+      description:
+        - The last explicit renewal (O(tedge_cert.c8y_ca.certificate#module:renew_now), C(reconcile --renew-now), the
+          C(c8y_RenewCertificate) operation), or null. A record, never a pending order.
+      type: dict
+      contains:
+        time:
+          description: When its run ended, UTC.
+          type: str
+        status:
+          description: C(completed) or C(failed).
+          type: str
+        rotate_key:
+          description: Whether a new key was asked for.
+          type: bool
+    twin_published:
+      description: When the C(deviceCertificate) twin was last published to the local broker, UTC, or null.
+      type: str
     backing_off:
       description:
         - Whether the backoff holds now for this desired state (a run would ask the tenant nothing).
