@@ -86,5 +86,7 @@ def desired_state_argument_spec():
 
 
 # A desired-state file on the host replaces every inline section; the sections need a device id.
-DESIRED_STATE_MUTUALLY_EXCLUSIVE = [("state_file", name) for name in ["device_id"] + sorted(SECTIONS)]
-DESIRED_STATE_REQUIRED_BY = dict((name, "device_id") for name in sorted(SECTIONS))
+# `enrollment` is the exception: with a file, it may carry the in-memory one-time password alone
+# (checked in _desired_state.py), which no file can hold.
+DESIRED_STATE_MUTUALLY_EXCLUSIVE = [("state_file", name) for name in ["device_id"] + sorted(SECTIONS) if name != "enrollment"]
+DESIRED_STATE_REQUIRED_BY = dict((name, "device_id") for name in sorted(SECTIONS) if name != "enrollment")
