@@ -34,3 +34,27 @@ def test_the_installed_modules_are_documented(tmp_path, installed_collections):
     options = docs["tedge_cert.c8y_ca.certificate"]["doc"]["options"]
     assert options["enrollment"]["suboptions"]["one_time_password"]["type"] == "str"
     assert str(installed_collections) in docs["tedge_cert.c8y_ca.certificate"]["doc"]["filename"]
+
+
+def test_the_readme_links_only_to_what_the_tarball_holds(collection_tarball):
+    """The README is the collection's documentation on Galaxy and in an installed copy: a relative
+    link to a file outside the collection (the project's examples, say) would lead nowhere."""
+    import re
+
+    with tarfile.open(collection_tarball) as tar:
+        names = set(tar.getnames())
+        readme = tar.extractfile("README.md").read().decode()
+    targets = re.findall(r"\]\(([^)\s]+)\)", readme)
+    relative = [t.split("#")[0] for t in targets if not re.match(r"[a-z]+:", t) and not t.startswith("#")]
+    assert [t for t in relative if t.rstrip("/") not in names] == []
+
+
+def test_the_tarball_holds_the_role_the_changelog_and_the_ee_files(collection_tarball):
+    with tarfile.open(collection_tarball) as tar:
+        names = set(tar.getnames())
+        galaxy = json.load(tar.extractfile("MANIFEST.json"))["collection_info"]
+    assert {"roles/device/tasks/main.yml", "roles/device/meta/argument_specs.yml",
+            "roles/device/templates/tedge-cert-reconcile.service.j2", "CHANGELOG.md", "changelogs/changelog.yaml",
+            "meta/execution-environment.yml", "requirements.txt"} <= names
+    addresses = [galaxy[key] for key in ("repository", "documentation", "issues", "homepage") if galaxy.get(key)]
+    assert not [url for url in addresses if ".invalid" in url or not url.startswith("https://")], addresses

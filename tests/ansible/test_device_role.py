@@ -185,3 +185,26 @@ def test_without_systemd_a_cron_entry_with_jitter(device, tenant):
     assert len(tenant.requests_to("simpleenroll")) == 1
     assert shutil.which("systemctl")  # the renewers are left alone: no systemd on such a device
     assert all(device.wants(name).is_symlink() for name in RENEWERS)
+
+
+def test_the_role_installs_the_projects_units_and_cron_entry():
+    """The role's templates are examples/systemd/ and the cron example, but for the venv and the file:
+    every setting the same, so that the hardening tested on the examples is what devices get."""
+    import jinja2
+
+    from tests.ansible.ansible_run import COLLECTION_SOURCE, ROOT
+
+    templates = COLLECTION_SOURCE / "roles" / "device" / "templates"
+    values = {"reconciler_venv": "/usr/local", "reconciler_state_file": "/etc/tedge/reconcile.yaml",
+              "ansible_managed": "Ansible managed", "reconciler_cron_jitter": "45m",
+              "reconciler_cron_options": yaml.safe_load((COLLECTION_SOURCE / "roles" / "device" / "defaults" / "main.yml")
+                                                        .read_text())["reconciler_cron_options"]}
+
+    def settings(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+    pairs = [(templates / f"{unit}.j2", ROOT / "examples" / "systemd" / unit) for unit in UNITS]
+    pairs.append((templates / "cron.d-tedge-cert-reconcile.j2", ROOT / "examples" / "cron.d-tedge-cert-reconcile"))
+    for template, example in pairs:
+        rendered = jinja2.Template(template.read_text(), undefined=jinja2.StrictUndefined).render(values)
+        assert settings(rendered) == settings(example.read_text()), template.name
