@@ -74,11 +74,11 @@ class Device:
     def unit(self, name: str) -> Path:
         return self.root / "etc" / "systemd" / "system" / name
 
-    def run(self, **changes):
+    def run(self, *args: str, **changes):
         self.vars.update(changes)
         inventory = write_inventory(self.tmp / "inventory.yml", {DEVICE: dict(self.vars)})
         return run_playbook(PLAYBOOKS / "device_role.yml", inventory, self.tmp / "ansible", self.collections,
-                            lambda: [OTP, *self.tenant.tokens_issued], timeout=600)
+                            lambda: [OTP, *self.tenant.tokens_issued], *args, timeout=600)
 
     def desired_state(self) -> dict:
         return yaml.safe_load(self.state_file.read_text())
@@ -102,6 +102,13 @@ def changed_tasks(run) -> set[str]:
 def test_from_an_empty_venv_path_to_an_enrolled_device_on_a_timer_then_nothing_changes(device, tenant):
     tenant.register(DEVICE, OTP)
     assert not device.venv.exists()
+    units_before = sorted(p.name for p in device.root.rglob("*"))
+
+    check = device.run("--check")
+    assert check.returncode == 0, check.output[-6000:]
+    assert not device.venv.exists() and not device.state_file.exists()
+    assert sorted(p.name for p in device.root.rglob("*")) == units_before
+    assert tenant.requests_to("simpleenroll") == []
 
     first = device.run()
     assert first.returncode == 0, first.output[-6000:]
