@@ -30,7 +30,9 @@ def fleet_inventory(tmp_path: Path, tenant) -> Path:
         hosts[device] = {
             "device_config_dir": str(folder),
             "reconciler_state_file": str(folder / "reconcile.yaml"),
-            "reconciler_venv": str(folder / "venv"),
+            # One machine, one engine: the devices share the venv the controller's play fills first (the
+            # install into an empty venv per device is test_device_role's).
+            "reconciler_venv": str(tmp_path / "controller-venv"),
             "reconciler_python": sys.executable,
             "reconciler_scheduler": "systemd",
             "device_root": str(folder / "root"),  # no systemd runs here: units and links go into a folder
