@@ -50,7 +50,7 @@ def answer_from_stamp(params, check_mode, with_diff):
 
     if params["force"] or params["lock_timeout"] < 0:
         return None
-    stamp_file, source, config_dir, environ, _ = stamp_place(params)
+    stamp_file, source, config_dir, environ, _digest = stamp_place(params)
     answered = answer(stamp_file, source, config_dir, environ, record=not check_mode)
     if answered is None:
         return None
