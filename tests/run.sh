@@ -25,5 +25,5 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]' -e ./emulator  # the tenant emulator: its own distribution
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]' -e './emulator[stand-ins]'  # the tenant emulator (its own distribution) and its thin-edge stand-ins
 exec .venv/bin/python -m pytest "$@"

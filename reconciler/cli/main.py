@@ -20,6 +20,9 @@ COMMANDS = {
     "schema": "schema",
     "validate": "validate",
     "register": "register",
+    "fleet": "fleet",
+    "operation": "operation",
+    "install-operation": "install_operation",
 }
 DEFAULT_COMMAND = "reconcile_run"
 

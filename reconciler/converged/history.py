@@ -68,6 +68,15 @@ def _check_run(run, fields: tuple[str, ...]) -> None:
         _check(_is_text(run.get(name)), f"bad {name}")
 
 
+def _check_request(request) -> None:
+    """A last_request object (an explicit renewal, kept as a record) as run_history.parse_history accepts it."""
+    if request is None:
+        return
+    _check(isinstance(request, dict) and _is_time(request.get("time")), "bad last_request")
+    _check(request.get("status") in ("completed", "failed"), "bad last_request.status")
+    _check(isinstance(request.get("rotate_key", False), bool), "bad last_request.rotate_key")
+
+
 def clean_history(document, device_id: str) -> dict:
     """The parsed history when it is valid, this device's, and has nothing pending; NotForTheStamp otherwise."""
     _check(isinstance(document, dict), "not an object")
@@ -82,6 +91,9 @@ def clean_history(document, device_id: str) -> dict:
         _check(document.get(name) is None or _is_text(document[name]), name)
     for name in ("consecutive_failures", "tenant_failures"):
         _check(name not in document or (_is_int(document[name]) and document[name] >= 0), name)
+    _check(document.get("twin_digest") is None or _is_text(document["twin_digest"]), "twin_digest")
+    _check(document.get("twin_published") is None or _is_time(document["twin_published"]), "twin_published")
+    _check_request(document.get("last_request"))
     pending = (document.get("consecutive_failures", 0), document.get("backoff_until"), document.get("tenant_wait_until"))
     _check(pending == (0, None, None), "a failure or backoff is pending")
     return document
@@ -106,6 +118,8 @@ def converged_history(previous: dict | None, device_id: str, now: datetime) -> d
         "backoff_reason": None,
         "backoff_digest": None,
         "tenant_wait_until": None,
+        # records a converged run leaves as they were: the last explicit request, the twin last published
+        **{name: None if previous is None else previous.get(name) for name in ("last_request", "twin_digest", "twin_published")},
     }
 
 

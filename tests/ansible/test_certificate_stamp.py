@@ -1,6 +1,6 @@
 """The `certificate` module's converged check: the same stamp as the `reconcile` command's
 (reconciler.converged), written by a full run that ended converged, answered from before the
-engine loads, bypassed by `force` and by any change of the options or the device."""
+engine loads, bypassed by `ignore_backoff` and by any change of the options or the device."""
 
 from __future__ import annotations
 
@@ -60,15 +60,15 @@ def test_check_mode_answers_from_the_stamp_and_records_nothing(device):
     assert state_file(cert).read_bytes() == history
 
 
-@pytest.mark.parametrize("change", ["other options", "force", "another password", "certificate removed"])
+@pytest.mark.parametrize("change", ["other options", "ignore_backoff", "another password", "certificate removed"])
 def test_any_change_goes_to_the_full_engine(device, change):
     folder, cert = device
     call_module("certificate", options(folder))
     args = options(folder)
     if change == "other options":
         args["validity"] = {"renew_before": "400d"}  # due now: the engine plans a renewal
-    elif change == "force":
-        args["force"] = True
+    elif change == "ignore_backoff":
+        args["ignore_backoff"] = True
     elif change == "another password":
         args["enrollment"] = {"one_time_password": "another-one"}  # only whether one is given counts: still answered
     else:

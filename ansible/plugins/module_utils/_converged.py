@@ -48,9 +48,9 @@ def answer_from_stamp(params, check_mode, with_diff):
     lock; a check records nothing, as a dry run); None when the full engine must run."""
     from reconciler.converged.answer import answer  # after require_reconciler()
 
-    if params["force"] or params["lock_timeout"] < 0:
+    if params["ignore_backoff"] or params.get("renew_now") or params.get("rotate_key") or params["lock_timeout"] < 0:
         return None
-    stamp_file, source, config_dir, environ, _digest = stamp_place(params)
+    stamp_file, source, config_dir, environ = stamp_place(params)[:4]
     answered = answer(stamp_file, source, config_dir, environ, record=not check_mode)
     if answered is None:
         return None
@@ -58,7 +58,8 @@ def answer_from_stamp(params, check_mode, with_diff):
     result = dict(changed=False, status="converged", reasons=[], actions=[], blockers=[], certificate=facts,
                   message=answered.stamp.summary, backoff=None, answered_from="stamp", **exit_fields(0))
     if with_diff:
-        result["diff"] = dict(before=certificate_summary(facts), after=certificate_summary(facts))
+        summary = certificate_summary(facts, answered.report["before"].get("key"))
+        result["diff"] = dict(before=summary, after=summary)
     return result
 
 
