@@ -24,6 +24,7 @@ INLINE_STAMP = ".ansible-certificate.reconcile-stamp.json"
 def options(config_dir, **changes) -> dict:
     return {"device_id": "gw-0001", "config_dir": str(config_dir), "tenant": {"url": "https://127.0.0.1:9"},
             "enrollment": {"one_time_password": "secret-0001"}, "activation": {"strategy": "none", "verify": "none"},
+            "report": {"twin": "off"},  # no local broker here: a twin left unpublished is a warning, and no stamp
             **changes}
 
 
@@ -83,7 +84,8 @@ def test_any_change_goes_to_the_full_engine(device, change):
 def test_a_state_file_shares_the_commands_stamp(device):
     folder, cert = device
     state = folder / "reconcile.yaml"
-    state.write_text(yaml.safe_dump({"device_id": "gw-0001", "activation": {"strategy": "none", "verify": "none"}}))
+    state.write_text(yaml.safe_dump({"device_id": "gw-0001", "activation": {"strategy": "none", "verify": "none"},
+                                     "report": {"twin": "off"}}))
     time.sleep(0.05)
     assert run("-f", str(state), "--config-dir", str(folder)).returncode == 0  # the command writes the stamp
     assert stamp_path(state).exists()
