@@ -58,6 +58,7 @@ def write_state(folder: Path, **sections) -> Path:
         "tenant": {"url": "https://127.0.0.1:1"},
         "enrollment": {"one_time_password_file": "otp"},
         "activation": {"strategy": "none", "verify": "none"},
+        "report": {"twin": "off"},  # no local broker here; test_twin.py publishes to a real one
         **sections,
     }
     path = folder / "state.yaml"

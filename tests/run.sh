@@ -26,7 +26,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]' -e ./emulator  # the tenant emulator: its own distribution
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]' -e './emulator[stand-ins]'  # the tenant emulator (its own distribution) and its thin-edge stand-ins
 if [ $# -gt 0 ]; then
     exec .venv/bin/python -m pytest "$@"
 fi
@@ -37,6 +37,6 @@ fi
 if [ ! -x .venv-ansible-lowest/bin/python ]; then
     python3 -m venv .venv-ansible-lowest
 fi
-.venv-ansible-lowest/bin/pip install --quiet --disable-pip-version-check -e '.[ansible-lowest]' -e ./emulator
+.venv-ansible-lowest/bin/pip install --quiet --disable-pip-version-check -e '.[ansible-lowest]' -e './emulator[stand-ins]'
 .venv-ansible-lowest/bin/ansible --version | sed -n 1p
 exec .venv-ansible-lowest/bin/python -m pytest -p no:cacheprovider tests/ansible --ignore tests/ansible/test_changelog.py

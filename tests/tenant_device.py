@@ -55,6 +55,8 @@ def make_device(config_dir: Path, emulator, otp: str | None = OTP, device_id: st
         "enrollment": enrollment,
         "renewal": {"auth": "device-token", "token_url": emulator.token_url, **sections.pop("renewal", {})},
         "activation": {"strategy": "none", "verify": "none", **sections.pop("activation", {})},
+        # no local broker in most tests: the twin tests (test_twin.py) turn it on with their own
+        "report": {"twin": "off", **sections.pop("report", {})},
         **sections,
     }
     state = config_dir / "state.yaml"

@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.planning.observation import Ownership
 from reconciler.planning.plan import plan
-from reconciler.planning.model import Kind, Reason
+from reconciler.planning.model import Kind, Reason, RenewalRequest
 from tests.conftest import ROOT
 from tests.plan_builders import (
     DAY,
@@ -47,7 +47,11 @@ class Case:
     blockers: list[str] = field(default_factory=list)
     sections: dict = field(default_factory=dict)
     now: object = NOW
+    request: object = None  # a RenewalRequest (--renew-now)
 
+
+ROTATE_RENEW = ["generate_key", "write_csr", "reenroll", "verify_candidate", "stage", "verify_connection", "backup",
+                "promote", "activate"]
 
 CASES = [
     Case("converged device plans nothing", observation(), []),
@@ -196,6 +200,18 @@ CASES = [
          FIRST_ENROLL, ["CertMissing"], ["DependencyMissing"]),
     Case("converged without the activation command: nothing needed, nothing blocked",
          observation()._replace(activation_command_found=False, mqtt_library=False), []),
+    Case("renewal requested on a converged device: renew with the same key", observation(), TEDGE_RENEW,
+         ["RenewalRequested"], request=RenewalRequest()),
+    Case("renewal requested with a new key: rotate", observation(), ROTATE_RENEW, ["RenewalRequested"],
+         request=RenewalRequest(rotate_key=True)),
+    Case("renewal requested under key.rotate_on_renewal: rotate", observation(), ROTATE_RENEW, ["RenewalRequested"],
+         sections={"key": {"rotate_on_renewal": True}}, request=RenewalRequest()),
+    Case("renewal requested while due: the request names it", observation(cert_facts=cert(not_before=NOW - 340 * DAY)),
+         TEDGE_RENEW, ["RenewalRequested"], request=RenewalRequest()),
+    Case("renewal requested on an expired certificate: enroll again (a renewal cannot be had)",
+         observation(cert_facts=cert(not_before=NOW - 400 * DAY)), RE_ENROLL, ["Expired"], request=RenewalRequest()),
+    Case("renewal requested with the clock behind: blocked", observation(cert_facts=cert(not_before=NOW + DAY)),
+         [], ["NotYetValid"], ["NotYetValid"], request=RenewalRequest()),
     Case("unreadable key with a pending candidate: blocked, nothing moved",
          observation(key(error="cannot read: Permission denied"), candidate=candidate()), [], ["KeyUnreadable"], ["KeyUnreadable"]),
 ]
@@ -203,7 +219,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_plan_table(case: Case):
-    result = plan(spec(**case.sections), case.obs, case.now)
+    result = plan(spec(**case.sections), case.obs, case.now, case.request)
     assert [a.kind.value for a in result.actions] == case.actions
     assert sorted(b.reason.value for b in result.blockers) == sorted(case.blockers)
     assert sorted(result.findings) == sorted(case.reasons)
@@ -226,7 +242,7 @@ from reconciler.planning.plan import plan
 from reconciler.planning.model import Kind, Reason
 from tests.conftest import ROOT
 for case in DETERMINISM_CASES:
-    print(repr(plan(spec(**case.sections), case.obs, case.now)))
+    print(repr(plan(spec(**case.sections), case.obs, case.now, case.request)))
 """
 
 
@@ -236,7 +252,7 @@ def test_the_plan_depends_on_its_inputs_alone():
     env = {**os.environ, "PYTHONHASHSEED": "12345", "TZ": "Pacific/Kiritimati"}
     other = subprocess.run([sys.executable, "-c", PLAN_IN_ANOTHER_PROCESS], capture_output=True, text=True, env=env,
                            cwd=ROOT, check=True, timeout=60)
-    here = [repr(plan(spec(**c.sections), c.obs, c.now)) for c in DETERMINISM_CASES]
+    here = [repr(plan(spec(**c.sections), c.obs, c.now, c.request)) for c in DETERMINISM_CASES]
     assert other.stdout.splitlines() == here
 
 

@@ -57,8 +57,8 @@ def test_passwords_from_a_csv_file_and_per_device_results(tmp_path, tenant):
     report = json.loads(result.stdout)
     assert result.returncode == 0, result.stderr
     assert report["devices"] == [
-        {"device_id": "gw-1", "result": "created", "reason": None},
-        {"device_id": "gw-3", "result": "updated", "reason": None},
+        {"device_id": "gw-1", "result": "created", "reason": None, "deleted": False},
+        {"device_id": "gw-3", "result": "updated", "reason": None, "deleted": False},
     ]
     assert tenant.registry.get("gw-1").name == "Gateway 1"
     assert "new-password-3" not in result.stdout
@@ -79,7 +79,7 @@ def test_large_fleets_go_in_chunks(tenant):
     admin = AdminClient(tenant.url, AdminCredentials(tenant.admin_user, tenant.admin_password, tenant.tenant_id), tenant.ca_bundle)
     devices = [DeviceRegistration(f"gw-{i:05d}", f"password-{i:05d}") for i in range(2500)]
     report = register_devices(admin, devices, chunk_size=1000)
-    assert report.requests == 3
+    assert report.requests == 2500 + 3  # one identity lookup per device, then three bulk uploads
     assert report.count("created") == 2500 and report.ok
     assert tenant.registry.get("gw-02499").one_time_password == "password-02499"
 
@@ -91,7 +91,35 @@ def test_replace_removes_the_stale_registration_first(tenant, tmp_path):
     result = _run(tenant, "--from", str(source), "--replace")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "gw-1: created"
-    assert [r.method for r in tenant.requests] == ["DELETE", "POST"]
+    assert [r.method for r in tenant.requests] == ["GET", "DELETE", "POST"]  # GET: is it enrolled?
+
+
+def test_an_enrolled_device_is_left_alone_unless_replace_enrolled(tenant, tmp_path):
+    tenant.inventory.device_enrolled("gw-1")
+    out = tmp_path / "otps.csv"
+    result = _run(tenant, "--device", "gw-1", "--device", "gw-2", "--otp-out", str(out), "--output", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [(row["device_id"], row["result"]) for row in report["devices"]] == [("gw-1", "enrolled"), ("gw-2", "created")]
+    assert report["enrolled"] == 1 and "managed object" in report["devices"][0]["reason"]
+    assert tenant.registry.get("gw-1") is None, "no new one-time password for an enrolled device"
+    (upload,) = tenant.requests_to("bulkNewDeviceRequests")
+    assert b"gw-1;" not in upload.body and b"gw-2;" in upload.body
+    assert "gw-1" not in out.read_text(), "a password never registered is not handed out"
+
+    result = _run(tenant, "--device", "gw-1", "--replace-enrolled", "--show-otp")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("gw-1: created  one-time password: ")
+    assert tenant.registry.get("gw-1") is not None
+
+
+def test_replace_reports_the_deletion_when_the_upload_then_fails(tenant, tmp_path):
+    tenant.register("gw-1", "stale-password-1")
+    tenant.fault("status", path="bulkNewDeviceRequests", status=422)
+    result = _run(tenant, "--device", "gw-1", "--replace", "--show-otp", "--output", "json")
+    assert result.returncode == 1
+    (row,) = json.loads(result.stdout)["devices"]
+    assert row["result"] == "failed" and row["deleted"] is True and tenant.registry.get("gw-1") is None
 
 
 def test_status_of_a_registration(tenant):
@@ -129,3 +157,13 @@ def test_credentials_file(tenant, tmp_path):
     assert result.returncode == 0, result.stderr
     otp = tenant.registry.get("gw-1").one_time_password
     assert result.stdout.strip() == f"gw-1: created  one-time password: {otp}"
+
+
+def test_enrolled_devices_are_found_among_many_with_one_lookup_each(tenant):
+    from reconciler.c8y.registration import enrolled_devices
+
+    admin = AdminClient(tenant.url, AdminCredentials(tenant.admin_user, tenant.admin_password, tenant.tenant_id), tenant.ca_bundle)
+    ids = [f"gw-{i:03d}" for i in range(40)]
+    expected = {device_id: tenant.inventory.device_enrolled(device_id) for device_id in ids[::3]}
+    assert enrolled_devices(admin, ids) == expected
+    assert admin.requests_made == len(ids) == len(tenant.requests_to("")) and enrolled_devices(admin, []) == {}

@@ -21,6 +21,8 @@ from c8y_emulator.bulk_csv import csv_from_multipart, rows_of
 from c8y_emulator.jwt import token_subject
 from c8y_emulator.pkcs7_writer import certs_only
 from c8y_emulator.registry import PENDING_ACCEPTANCE
+from c8y_emulator.operation_routes import OPERATION_ROUTES
+from c8y_emulator.tenant_routes import TENANT_ROUTES
 from reconciler.x509.facts import common_name, name_text
 
 NO_REGISTRATION = "No newDeviceRequest found for this ID. It may already be registered, check the audit logs for details."
@@ -109,7 +111,7 @@ class TenantHandler(BaseHTTPRequestHandler):
     def _dispatch(self):
         path = urlsplit(self.path).path
         body = self._body() if self.command in ("POST", "PUT") else b""
-        self.tenant._record(self.command, path, dict(self.headers.items()), body)
+        self.tenant._record(self.command, path, dict(self.headers.items()), body, urlsplit(self.path).query)
         fault = self.tenant.faults.take(path)
         if fault and self._apply_fault(fault):
             return
@@ -256,7 +258,8 @@ class TenantHandler(BaseHTTPRequestHandler):
         elif kind == "foreign-ca":
             ca = self.tenant.foreign_ca()
         cert = ca.issue(public_key, subject, not_before=not_before, lifetime=lifetime)
-        self.tenant.registry.consume(device_id, format(cert.serial_number, "x"))
+        used = self.tenant.registry.consume(device_id, format(cert.serial_number, "x"))
+        self.tenant.inventory.device_enrolled(device_id, used.name if used else None, used.type if used else None)
         self.tenant.issued.append(cert)
         if "application/pkcs10" in self.headers.get("Accept", "") and "pkcs7" not in self.headers.get("Accept", ""):
             return self._send(self.tenant.success_status, cert.public_bytes(serialization.Encoding.PEM), "application/pkcs10")
@@ -324,4 +327,5 @@ ROUTES = [
     ("POST", r"/devicecontrol/deviceAccessToken", TenantHandler.device_access_token, True),
     ("POST", r"/emulator/settings", TenantHandler.settings, False),
 ]
+ROUTES += TENANT_ROUTES + OPERATION_ROUTES
 COMPILED = [(method, re.compile(pattern + "$"), handler, mtls) for method, pattern, handler, mtls in ROUTES]

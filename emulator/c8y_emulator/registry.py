@@ -45,8 +45,14 @@ class Registry:
         with self.lock:
             return self.registrations.pop(device_id, None) is not None
 
-    def consume(self, device_id: str, serial: str) -> None:
-        """A registration is used up by a successful enrollment (the one-time password is spent)."""
+    def consume(self, device_id: str, serial: str) -> Registration | None:
+        """A registration is used up by a successful enrollment (the one-time password is spent);
+        the registration it was (None for a re-enrollment)."""
         with self.lock:
-            self.registrations.pop(device_id, None)
             self.enrolled[device_id] = serial
+            return self.registrations.pop(device_id, None)
+
+    def pending(self) -> list[Registration]:
+        """Registrations never used for an enrollment."""
+        with self.lock:
+            return list(self.registrations.values())

@@ -27,6 +27,8 @@ from c8y_emulator.ca import CertificateAuthority
 from c8y_emulator.faults import Fault, Faults
 from c8y_emulator.handler import COMPILED, TenantHandler
 from c8y_emulator.jwt import issue_token
+from c8y_emulator.inventory import Inventory
+from c8y_emulator.operations import Operations
 from c8y_emulator.registry import Registry
 
 
@@ -36,6 +38,7 @@ class SeenRequest:
     path: str
     headers: dict  # Authorization reduced to its scheme: tests never need the secret
     body: bytes
+    query: str = ""  # the URL's query string, undecoded
 
 
 class _TlsServer(ThreadingHTTPServer):
@@ -64,6 +67,8 @@ class TenantEmulator:
         self._foreign_ca: CertificateAuthority | None = None
         self._fleet_ca: CertificateAuthority | None = None
         self.registry = Registry()
+        self.inventory = Inventory()
+        self.operations = Operations()
         self.faults = Faults()
         self.requests: list[SeenRequest] = []
         self.issued: list[x509.Certificate] = []
@@ -108,6 +113,7 @@ class TenantEmulator:
         return self
 
     def stop(self) -> None:
+        self.operations.stopping.set()
         for server in self._servers:
             server.shutdown()
             server.server_close()
@@ -184,6 +190,18 @@ class TenantEmulator:
             self._foreign_ca = CertificateAuthority()
         return self._foreign_ca
 
+    def seed_devices(self, count: int, fragments=lambda number: {}, prefix: str = "dev") -> list[str]:
+        """`count` enrolled devices `<prefix>-00000`... with the extra fragments `fragments(number)`,
+        made in memory (10,000 in well under a second); their managed object ids."""
+        return self.inventory.seed_devices((f"{prefix}-{n:05d}", fragments(n)) for n in range(count))
+
+    def create_group(self, name: str, device_ids: list[str]) -> str:
+        """A device group holding the managed objects of these (enrolled) device ids; its id."""
+        members = [self.inventory.by_external_id("c8y_Serial", d) for d in device_ids]
+        if None in members:
+            raise KeyError(f"not enrolled: {[d for d, m in zip(device_ids, members) if m is None]}")
+        return self.inventory.create_group(name, members)
+
     def requests_to(self, suffix: str) -> list[SeenRequest]:
         return [r for r in self.requests if r.path.endswith(suffix)]
 
@@ -196,7 +214,7 @@ class TenantEmulator:
                 return handler, match.groups()
         return None
 
-    def _record(self, method: str, path: str, headers: dict, body: bytes) -> None:
+    def _record(self, method: str, path: str, headers: dict, body: bytes, query: str = "") -> None:
         shown = {k: (v.split(" ")[0] if k.lower() == "authorization" else v) for k, v in headers.items()}
         with self._lock:
-            self.requests.append(SeenRequest(method, path, shown, body))
+            self.requests.append(SeenRequest(method, path, shown, body, query))

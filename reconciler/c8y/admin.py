@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -58,11 +59,13 @@ class AdminClient:
         self.session.auth = (credentials.basic_user, credentials.password)
         self.timeout = timeout
         self.requests_made = 0
+        self._count_lock = threading.Lock()  # lookups run in threads (registration.enrolled_devices)
 
     def request(self, method: str, path: str, needs: str | None = None, **kwargs) -> Answer:
         """The tenant's answer; a refusal of the credentials is TenantRefused, naming the roles
         `needs` when the user is known but not allowed (403)."""
-        self.requests_made += 1
+        with self._count_lock:
+            self.requests_made += 1
         try:
             answer = send(self.session, method, self.url + path, timeout=self.timeout, **kwargs)
         except Transient as err:

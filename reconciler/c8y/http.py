@@ -91,8 +91,9 @@ def host_of(url: str) -> str:
     return urlsplit(redact(url)).netloc
 
 
-def send(session: requests.Session, method: str, url: str, *, timeout: float, sink=None, **kwargs) -> Answer:
-    """One request. TenantRefused for TLS failures and oversized answers; Transient for the rest.
+def send(session: requests.Session, method: str, url: str, *, timeout: float, sink=None, limit: int = MAX_ANSWER_BYTES,
+         **kwargs) -> Answer:
+    """One request. TenantRefused for TLS failures and answers over `limit` bytes; Transient for the rest.
     A `sink` (answer_store.AnswerStore) gets the body of a 2xx as it arrives, before the response
     is closed: no system call lies between the tenant's last byte and its safety."""
     if log.isEnabledFor(logging.DEBUG):
@@ -102,18 +103,18 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, si
         kwargs.setdefault("verify", session.verify)
         with session.request(method, url, stream=True, timeout=(timeout, timeout), **kwargs) as response:
             declared = response.headers.get("Content-Length", "")
-            if declared.isascii() and declared.isdigit() and _more_than(declared, MAX_ANSWER_BYTES):
+            if declared.isascii() and declared.isdigit() and _more_than(declared, limit):
                 size = declared.lstrip("0")
                 shown = size if len(size) <= 12 else f"a {len(size)}-digit number of"
-                raise TenantRefused(f"{host_of(url)} sent an answer of {shown} bytes; refusing more than {MAX_ANSWER_BYTES}")
+                raise TenantRefused(f"{host_of(url)} sent an answer of {shown} bytes; refusing more than {limit}")
             streaming = sink is not None and sink.begin(response.status_code)
             holder = _held_open(response) if streaming else None
             try:
                 body = bytearray()
                 for chunk in response.iter_content(16384):
                     body += chunk
-                    if len(body) > MAX_ANSWER_BYTES:
-                        raise TenantRefused(f"{host_of(url)} sent an answer larger than {MAX_ANSWER_BYTES} bytes; refused")
+                    if len(body) > limit:
+                        raise TenantRefused(f"{host_of(url)} sent an answer larger than {limit} bytes; refused")
                     if streaming:
                         sink.write(chunk)
                 if streaming:

@@ -7,10 +7,12 @@ import io
 import json
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
 from reconciler.c8y.admin import AdminClient
+from reconciler.c8y.identity import managed_object_id
 from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
 
 BULK_PATH = "/devicecontrol/bulkNewDeviceRequests"
@@ -18,6 +20,7 @@ REQUEST_PATH = "/devicecontrol/newDeviceRequests/"
 COLUMNS = ["ID", "AUTH_TYPE", "ENROLLMENT_OTP", "NAME", "TYPE", "IDTYPE", "com_cumulocity_model_Agent.active"]
 OTP_MIN, OTP_MAX = 8, 32  # go-c8y enforces 8–32; the tenant caps at 32
 CHUNK_RETRIES = 3
+LOOKUP_WORKERS = 8  # identity lookups in flight at once (requests' connection pool keeps 10 per host)
 
 
 def generate_one_time_password() -> str:
@@ -37,8 +40,9 @@ class DeviceRegistration:
 @dataclass
 class DeviceResult:
     device_id: str
-    result: str  # created | updated | failed
+    result: str  # created | updated | failed | enrolled (left alone: the device has its certificate)
     reason: str | None = None
+    deleted: bool = False  # its pending registration was removed first (--replace): the tenant changed, even if it failed
 
 
 @dataclass
@@ -116,10 +120,32 @@ def _upload(admin: AdminClient, chunk: list[DeviceRegistration], sleep) -> list[
     return [DeviceResult(d.device_id, "failed", f"bulk upload failed ({last})") for d in chunk]
 
 
+def enrolled_devices(admin: AdminClient, device_ids: list[str], workers: int = LOOKUP_WORKERS) -> dict[str, str]:
+    """The devices among `device_ids` that have enrolled (the tenant knows their c8y_Serial): id → managed object id.
+
+    One lookup per device (the identity API has no bulk form), `workers` at a time: a fleet of 10,000
+    must not wait for 10,000 round trips in a row. The first error (refused, unreachable) is raised."""
+    if not device_ids:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(workers, len(device_ids))) as pool:
+        found = list(pool.map(lambda device_id: managed_object_id(admin, device_id), device_ids))
+    return {device_id: mo_id for device_id, mo_id in zip(device_ids, found) if mo_id is not None}
+
+
+def _enrolled_result(device_id: str, mo_id: str) -> DeviceResult:
+    return DeviceResult(device_id, "enrolled", f"already enrolled (managed object {mo_id}); not registered again")
+
+
 def register_devices(
-    admin: AdminClient, devices: list[DeviceRegistration], *, replace: bool = False, chunk_size: int = 1000, sleep=time.sleep
+    admin: AdminClient, devices: list[DeviceRegistration], *, replace: bool = False, skip_enrolled: bool = True,
+    chunk_size: int = 1000, sleep=time.sleep,
 ) -> RegistrationReport:
-    """Register all `devices`; with `replace`, remove each one's existing registration first."""
+    """Register all `devices`; with `replace`, remove each one's existing registration first.
+
+    A device that has enrolled already is looked up first (identity API) and left alone, `enrolled`:
+    registering it again would issue a new one-time password with which anyone could obtain a
+    certificate for its name. `skip_enrolled=False` registers it all the same (a new password on purpose).
+    """
     if chunk_size < 1:
         raise BadInput("--chunk-size must be at least 1")
     seen = set()
@@ -129,12 +155,20 @@ def register_devices(
         seen.add(device.device_id)
         check_one_time_password(device.device_id, device.one_time_password)
     start = admin.requests_made
+    enrolled = enrolled_devices(admin, [d.device_id for d in devices]) if skip_enrolled else {}
+    to_register = [d for d in devices if d.device_id not in enrolled]
+    deleted = set()
     if replace:
-        for device in devices:
-            delete_registration(admin, device.device_id)
-    results = []
-    for i in range(0, len(devices), chunk_size):
-        results.extend(_upload(admin, devices[i : i + chunk_size], sleep))
+        for device in to_register:
+            if delete_registration(admin, device.device_id):
+                deleted.add(device.device_id)
+    uploaded = {}
+    for i in range(0, len(to_register), chunk_size):
+        for result in _upload(admin, to_register[i : i + chunk_size], sleep):
+            result.deleted = result.device_id in deleted
+            uploaded[result.device_id] = result
+    results = [_enrolled_result(d.device_id, enrolled[d.device_id]) if d.device_id in enrolled else uploaded[d.device_id]
+               for d in devices]
     return RegistrationReport(results, admin.requests_made - start)
 
 

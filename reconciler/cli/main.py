@@ -10,6 +10,7 @@ import traceback
 
 from reconciler.basics import logs
 from reconciler.basics.errors import ExitCode, ReconcileError
+from reconciler.cli import from_stamp
 
 # Each command is a module of reconciler.cli with parser() and run(args). Only the chosen one is
 # imported: `show` or `schema` need not load the engine, nor `reconcile` the tenant admin client.
@@ -19,6 +20,9 @@ COMMANDS = {
     "schema": "schema",
     "validate": "validate",
     "register": "register",
+    "fleet": "fleet",
+    "operation": "operation",
+    "install-operation": "install_operation",
 }
 DEFAULT_COMMAND = "reconcile_run"
 
@@ -47,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     args = None
     try:
+        if not argv or argv[0] not in COMMANDS:  # --- stamp: a converged device answers before any heavy import
+            answered = from_stamp.answer(argv)
+            if answered.code is not None:
+                return answered.code
+            argv = answered.argv  # less --jitter once it was slept
         command, arguments = _command(argv)
         args = command.parser().parse_args(arguments)
         logs.configure_logging(getattr(args, "verbose", 0), getattr(args, "log_format", "text"))

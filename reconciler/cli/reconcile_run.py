@@ -11,10 +11,13 @@ from reconciler.basics import logs
 from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
 from reconciler.cli.arguments import add_desired_state_options, command_parser, duration
 from reconciler.cli.jitter import sleep_jitter
-from reconciler.desired.source import load_spec
+from reconciler.desired.source import desired_state_path, load_spec
+from reconciler.desired.tedge_toml import config_dir_from
+from reconciler.planning.model import RenewalRequest
 from reconciler.runs.engine import reconcile
 from reconciler.runs.metrics_file import write_run_metrics
 from reconciler.runs.report import render_json, render_progress, render_text, summary
+from reconciler.runs.stamp_keeper import NoStamp, StampKeeper
 
 EXIT_CODES = """\
 exit codes:
@@ -44,6 +47,8 @@ other commands:
   reconcile register  register devices on the tenant with one-time passwords (admin side)
   reconcile schema    print the JSON Schema of the desired state
   reconcile validate  check desired-state files without touching the device
+  reconcile install-operation  install the c8y_RenewCertificate operation (thin-edge workflow + template)
+  reconcile operation          the steps of that workflow, run by tedge-agent
   (each has its own --help)
 """
 
@@ -61,6 +66,14 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true",
         help="ask the tenant now even while backing off after earlier failures (tenant.backoff)",
     )
+    p.add_argument(
+        "--renew-now", action="store_true",
+        help="renew although the certificate is not due (a compromised key, a CA change), with every step of a "
+        "normal renewal: verified, backed up, swapped, activated, rolled back on failure; the key is kept unless "
+        "--rotate-key or key.rotate_on_renewal. A one-off: the run history keeps it as completed or failed, and "
+        "the backoff does not hold it back",
+    )
+    p.add_argument("--rotate-key", action="store_true", help="with --renew-now: renew with a new key")
     p.add_argument(
         "--lock-timeout", type=float, default=60.0, metavar="SECONDS",
         help="how long to wait for another run's lock (default: 60)",
@@ -123,17 +136,28 @@ def _sleep_jitter(args) -> None:
     sleep_jitter(args.jitter, before_sleep=announce)
 
 
+def renewal_request(args) -> RenewalRequest | None:
+    """--renew-now [--rotate-key] as the engine's request; --rotate-key alone is a usage error."""
+    if args.rotate_key and not args.renew_now:
+        raise BadInput("reconcile: --rotate-key needs --renew-now (see --help)")
+    return RenewalRequest(rotate_key=args.rotate_key) if args.renew_now else None
+
+
 def run(args) -> int:
     if args.jitter and not args.dry_run:
         _sleep_jitter(args)  # before the desired state is read, so that the run uses what is current then
     spec = report = code = None
     try:
+        stamp = NoStamp() if args.dry_run else StampKeeper(desired_state_path(args.config_dir, args.file),
+                                                            config_dir_from(args.config_dir))  # before the spec is read
         spec = load_spec(args.config_dir, args.file)
         logs.set_device(spec.device_id)
         if args.lock_timeout < 0:
             raise BadInput("--lock-timeout must not be negative")
         report = reconcile(
-            spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=_progress(args.output), force=args.force
+            spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=_progress(args.output), force=args.force,
+            request=renewal_request(args),
+            stamp=stamp,
         )
         report.detailed_exitcode = args.detailed_exitcode
         code = _emit(report, args.output)

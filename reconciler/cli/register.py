@@ -25,6 +25,11 @@ A device without a password gets a random 32-character one; generated passwords 
 only where you ask: --otp-out FILE (CSV, mode 0600) or --show-otp (stdout).
 Devices are uploaded in chunks to POST /devicecontrol/bulkNewDeviceRequests.
 
+A device that has already enrolled (the tenant knows its c8y_Serial external id) is looked up
+first and left alone, reported `enrolled`: a new registration would issue a new one-time password
+with which anyone could obtain a certificate for its name. --replace-enrolled registers it all the
+same, on purpose (a new one-time password for an existing device, e.g. after its key was lost).
+
 With --ca-out FILE it also writes the tenant's CA certificate (PEM, mode 0644) from the tenant's
 trusted certificates (the entry marked tenantCertificateAuthority; needs ROLE_TENANT_ADMIN or
 ROLE_TENANT_MANAGEMENT_READ): give it to every device as tenant.ca_certificate, so that issued
@@ -36,7 +41,8 @@ Admin credentials come from C8Y_USER, C8Y_PASSWORD, C8Y_TENANT in the environmen
 
 EPILOG = """\
 exit codes:
-  0  every device registered (created or updated); or --status / --print-url shown; --ca-out written
+  0  every device registered (created or updated) or left alone as enrolled; or --status / --print-url shown;
+     --ca-out written
   1  at least one device failed (see its reason)
   3  bad input (options, device file, credentials)
   6  the tenant refused (admin credentials, unexpected answer, TLS failure, no tenant CA for --ca-out)
@@ -54,6 +60,8 @@ def parser() -> argparse.ArgumentParser:
                    help="CSV or YAML list of devices (repeatable)")
     p.add_argument("--type", default="thin-edge.io", help="device type for new devices (default: thin-edge.io)")
     p.add_argument("--replace", action="store_true", help="remove an existing registration of each device first")
+    p.add_argument("--replace-enrolled", action="store_true",
+                   help="register devices that have already enrolled too (issues a new one-time password for them)")
     p.add_argument("--chunk-size", type=int, default=1000, metavar="N", help="devices per bulk request (default: 1000)")
     p.add_argument("--otp-out", type=Path, metavar="FILE", help="write device id and one-time password as CSV (0600)")
     p.add_argument("--show-otp", action="store_true", help="print the one-time passwords on stdout")
@@ -123,20 +131,24 @@ def run(args) -> int:
     generated = [d for d in devices if d.generated]
     if generated and not (args.otp_out or args.show_otp):
         raise BadInput("generated one-time passwords would be lost: give --otp-out FILE or --show-otp")
-    report = register_devices(admin, devices, replace=args.replace, chunk_size=args.chunk_size)
-    if args.otp_out:
-        _write_otps(args.otp_out, devices)
+    report = register_devices(admin, devices, replace=args.replace, skip_enrolled=not args.replace_enrolled,
+                              chunk_size=args.chunk_size)
+    if args.otp_out:  # the passwords that were registered: an enrolled device's was never sent
+        skipped = {r.device_id for r in report.results if r.result == "enrolled"}
+        _write_otps(args.otp_out, [d for d in devices if d.device_id not in skipped])
     passwords = {d.device_id: d.one_time_password for d in devices} if args.show_otp else {}
     if args.output == "json":
-        rows = [{"device_id": r.device_id, "result": r.result, "reason": r.reason,
-                 **({"one_time_password": passwords[r.device_id]} if passwords else {})} for r in report.results]
+        rows = [{"device_id": r.device_id, "result": r.result, "reason": r.reason, "deleted": r.deleted,
+                 **({"one_time_password": passwords[r.device_id]} if passwords and r.result != "enrolled" else {})}
+                for r in report.results]
         print(json.dumps({"devices": rows, "requests": report.requests, "created": report.count("created"),
-                          "updated": report.count("updated"), "failed": report.count("failed"), **extra}, indent=2))
+                          "updated": report.count("updated"), "enrolled": report.count("enrolled"),
+                          "failed": report.count("failed"), **extra}, indent=2))
     else:
         for r in report.results:
-            secret = f"  one-time password: {passwords[r.device_id]}" if passwords else ""
+            secret = f"  one-time password: {passwords[r.device_id]}" if passwords and r.result != "enrolled" else ""
             reason = f" ({r.reason})" if r.reason else ""
             print(f"{r.device_id}: {r.result}{reason}{secret}")
-        print(f"{report.count('created')} created, {report.count('updated')} updated, "
+        print(f"{report.count('created')} created, {report.count('updated')} updated, {report.count('enrolled')} enrolled, "
               f"{report.count('failed')} failed in {report.requests} requests", file=sys.stderr)
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)

@@ -11,8 +11,9 @@ from reconciler.basics.layout import state_file
 from reconciler.basics.timestamps import format_time, utc_now
 from reconciler.cli.arguments import add_desired_state_options, command_parser
 from reconciler.cli.certificate_view import certificate_facts, certificate_problem, certificate_text
-from reconciler.planning.backoff import desired_state_digest, in_force
+from reconciler.runs.history_view import backing_off
 from reconciler.runs.run_history import RunHistory, history_dict, read_history
+from reconciler.runs.twin import next_publication_due
 from reconciler.x509.tenant_ca import configured_trust
 
 HELP = """\
@@ -37,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _history_lines(history, backing_off: bool) -> list[str]:
+def _history_lines(history, holding: bool) -> list[str]:
     if history is None or history.last_run is None:
         return ["last run:     never (no run history)"]
     run, failure = history.last_run, history.last_failure
@@ -48,24 +49,20 @@ def _history_lines(history, backing_off: bool) -> list[str]:
     ]
     if failure is not None:
         lines.append(f"last failure: {format_time(failure.time)} {failure.reason} (exit {failure.exit_code}): {failure.message}")
-    if backing_off:
+    if holding:
         lines.append(
             f"backoff:      no tenant request before {format_time(history.backoff_until)}, after {history.tenant_failures} "
             f"failed run{'s' if history.tenant_failures != 1 else ''} with the tenant ({history.backoff_reason}); --force asks now"
         )
     else:
         lines.append("backoff:      none")
+    request = history.last_request
+    if request is not None:
+        lines.append(f"last request: {format_time(request.time)} renew now{' with a new key' if request.rotate_key else ''}: {request.status}")
+    if history.twin_published is not None:
+        lines.append(f"twin:         published {format_time(history.twin_published)}; unchanged, next at "
+                     f"{format_time(next_publication_due(history))}")
     return lines
-
-
-def _backing_off(history, source, now) -> bool:
-    """As the engine judges it: the backoff holds for this desired state (without one, by its time)."""
-    if history is None or history.backoff_until is None:
-        return False
-    if not source.given:  # no desired state to compare with
-        return history.backoff_until > now
-    spec = source.spec
-    return in_force(history, desired_state_digest(spec), now, spec.tenant.backoff.max) is not None
 
 
 def _tenant_ca(spec) -> dict:
@@ -87,7 +84,7 @@ def run(args) -> int:
     spec = source.spec
     path = state_file(spec.paths.cert)
     history = read_history(path)
-    backing_off = _backing_off(history, source, utc_now())
+    backing_off_now = backing_off(history, spec, source.given, utc_now())
     problem = certificate_problem(facts)
     trust = _tenant_ca(spec)
     # without a desired state the device id is only a placeholder: the history knows better
@@ -95,11 +92,11 @@ def run(args) -> int:
     if args.output == "json":
         runs = history_dict(history or RunHistory(device_id))
         document = {**runs, "format": 1, "device_id": device_id, "certificate": facts, "state_file": str(path),
-                    "backing_off": backing_off, "tenant_ca": trust}
+                    "backing_off": backing_off_now, "tenant_ca": trust}
         print(json.dumps(document, indent=2))
     else:
         head = f"certificate:  {problem}" if problem else certificate_text(facts, spec.validity.renew_before)
-        print("\n".join([f"device:       {device_id}", head, _tenant_ca_line(trust), *_history_lines(history, backing_off),
+        print("\n".join([f"device:       {device_id}", head, _tenant_ca_line(trust), *_history_lines(history, backing_off_now),
                          f"state file:   {path}"]))
     if problem:
         print(f"reconcile: error: {problem}", file=sys.stderr)

@@ -170,6 +170,45 @@ class Activation(Strict):
     timeout: PositiveDuration = Field("2m", validate_default=True, description="How long the activation command may run.")
 
 
+class Reporting(Strict):
+    twin: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Publish the certificate's facts retained on <topic_root>/<device_topic_id>/twin/deviceCertificate "
+        "(the mapper puts them in the inventory) after every run, when they changed or once a day: auto = when the "
+        "local broker is reachable, a failure is a warning; on = a failure fails the run (exit 8); off = never.",
+    )
+    local_broker: str | None = Field(
+        None, description="Local MQTT broker host[:port]; default mqtt.client.host:port (localhost:1883)."
+    )
+    topic: str | None = Field(
+        None,
+        description="The twin topic; default <mqtt.topic_root>/<mqtt.device_topic_id>/twin/deviceCertificate "
+        "(te/device/main///twin/deviceCertificate).",
+    )
+    ca_file: Path | None = Field(None, description="CA to trust for TLS to the local broker (mqtt.client.auth.ca_file).")
+    ca_dir: Path | None = Field(None, description="CA directory for TLS to the local broker (mqtt.client.auth.ca_dir).")
+    cert_file: Path | None = Field(None, description="Client certificate for the local broker (mqtt.client.auth.cert_file).")
+    key_file: Path | None = Field(None, description="Client key for the local broker (mqtt.client.auth.key_file).")
+
+    @field_validator("local_broker")
+    @classmethod
+    def _local_broker(cls, value: str | None) -> str | None:
+        return None if value is None else _endpoint(value, 1883)
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        if value is not None and (not value or "+" in value or "#" in value or "\x00" in value or len(value.encode()) > 65535):
+            raise ValueError("a topic to publish on: not empty, no + or # wildcards, no NUL")
+        return value
+
+    @model_validator(mode="after")
+    def _client_pair(self):
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("report: give cert_file and key_file together, or neither")
+        return self
+
+
 class DesiredState(Strict):
     device_id: str = Field(..., pattern=DEVICE_ID_PATTERN, description="The device id; the certificate CN.")
     tenant: Tenant = Tenant()
@@ -180,6 +219,7 @@ class DesiredState(Strict):
     paths: Paths = Paths()
     renewal: Renewal = Renewal()
     activation: Activation = Activation()
+    report: Reporting = Reporting()
 
     @model_validator(mode="after")
     def _one_password_source(self):

@@ -63,6 +63,7 @@ def resolve(desired: DesiredState, config: TedgeConfig, base_dir: Path) -> Desir
             "renewal": _renewal(desired, config, tenant_host),
             "validity": _validity(desired, config),
             "subject": _subject(desired, config),
+            "report": _report(desired, config, base_dir),
         }
     )
 
@@ -139,3 +140,26 @@ def _subject(desired: DesiredState, config: TedgeConfig):
             "organizational_unit": subject.organizational_unit or config.organization_unit or DEFAULT_ORGANIZATIONAL_UNIT,
         }
     )
+
+
+TWIN_KEY = "deviceCertificate"
+
+
+def _report(desired: DesiredState, config: TedgeConfig, base_dir: Path):
+    """Where the twin goes: the local broker and topic thin-edge's own clients use, with its TLS files."""
+    report = desired.report
+    broker = report.local_broker or join_host_port(config.mqtt_client_host or "localhost", config.mqtt_client_port or 1883)
+    topic = report.topic
+    if topic is None:
+        root = config.mqtt_topic_root or "te"
+        device = config.mqtt_device_topic_id or "device/main//"
+        topic = f"{root}/{device}/twin/{TWIN_KEY}"
+        if "+" in topic or "#" in topic:
+            raise BadInput(f"{config.config_dir / 'tedge.toml'}: mqtt.topic_root / mqtt.device_topic_id: {topic!r} has a wildcard")
+    given = (report.ca_file, report.ca_dir, report.cert_file, report.key_file)
+    files = given if any(given) else (config.mqtt_ca_file, config.mqtt_ca_dir, config.mqtt_cert_file, config.mqtt_key_file)
+    if (files[2] is None) != (files[3] is None):
+        raise BadInput(f"{config.config_dir / 'tedge.toml'}: mqtt.client.auth.cert_file and key_file go together")
+    ca_file, ca_dir, cert_file, key_file = (_absolute(f, base_dir) for f in files)
+    return report.model_copy(update={"local_broker": broker, "topic": topic, "ca_file": ca_file, "ca_dir": ca_dir,
+                                     "cert_file": cert_file, "key_file": key_file})

@@ -41,6 +41,12 @@ class TedgeConfig(NamedTuple):
     proxy_cert_path: str | None = None
     mqtt_client_host: str | None = None
     mqtt_client_port: int | None = None
+    mqtt_topic_root: str | None = None
+    mqtt_device_topic_id: str | None = None
+    mqtt_ca_file: Path | None = None
+    mqtt_ca_dir: Path | None = None
+    mqtt_cert_file: Path | None = None
+    mqtt_key_file: Path | None = None
 
     @property
     def device_certs_dir(self) -> Path:
@@ -128,4 +134,10 @@ def load_tedge_config(config_dir: Path) -> TedgeConfig:
         proxy_cert_path=_text(table, "c8y.proxy.cert_path", path),
         mqtt_client_host=_checked(table, "mqtt.client.host", path, check_host),
         mqtt_client_port=_port(table, "mqtt.client.port", path),
+        mqtt_topic_root=_text(table, "mqtt.topic_root", path),
+        mqtt_device_topic_id=_text(table, "mqtt.device_topic_id", path),
+        mqtt_ca_file=path_of("mqtt.client.auth.ca_file"),
+        mqtt_ca_dir=path_of("mqtt.client.auth.ca_dir"),
+        mqtt_cert_file=path_of("mqtt.client.auth.cert_file"),
+        mqtt_key_file=path_of("mqtt.client.auth.key_file"),
     )

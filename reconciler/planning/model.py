@@ -18,6 +18,7 @@ class Reason(str, Enum):
     NOT_YET_VALID = "NotYetValid"
     EXPIRED = "Expired"
     RENEWAL_DUE = "RenewalDue"
+    RENEWAL_REQUESTED = "RenewalRequested"  # asked for now (--renew-now, the c8y operation), not due
     CANDIDATE_PENDING = "CandidatePending"
     CANDIDATE_INVALID = "CandidateInvalid"
     PERMISSIONS_DRIFT = "PermissionsDrift"
@@ -44,6 +45,12 @@ class Kind(str, Enum):
     FIX_PERMISSIONS = "fix_permissions"
     DISCARD_CANDIDATE = "discard_candidate"
     ROLLBACK = "rollback"  # never planned: apply's answer to a failed activation after a swap
+
+
+class RenewalRequest(NamedTuple):
+    """An explicit request to renew now, although not due: a one-off, never a drift to keep correcting."""
+
+    rotate_key: bool = False  # a new key even if key.rotate_on_renewal is off
 
 
 class Action(NamedTuple):

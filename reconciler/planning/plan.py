@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 from reconciler.planning.candidate_check import better_than, candidate_problem, clock_behind
 from reconciler.basics.layout import staged
 from reconciler.planning.observation import Observation
-from reconciler.planning.model import Action, Blocker, Kind, Plan, Reason
+from reconciler.planning.model import Action, Blocker, Kind, Plan, Reason, RenewalRequest
 from reconciler.planning.renewal import renewal_time
 from reconciler.desired.secrets import one_time_password_source
 from reconciler.desired.model import DesiredState
@@ -37,6 +37,7 @@ class Input(NamedTuple):
     live_healthy: bool = False  # the live key and certificate work together now
     candidate_key: Path | None = None  # the key a usable staged candidate belongs to
     candidate_rejection: str | None = None  # why a staged candidate must be set aside
+    request: RenewalRequest | None = None  # renew now although not due (--renew-now)
 
 
 class Finding(NamedTuple):
@@ -240,6 +241,19 @@ def renewal_due(i: Input) -> Finding | None:
     return None
 
 
+def renewal_requested(i: Input) -> Finding | None:
+    if i.request is None:
+        return None
+    info = i.obs.cert.info
+    rotate = i.request.rotate_key or i.spec.key.rotate_on_renewal
+    return Finding(
+        Reason.RENEWAL_REQUESTED,
+        f"Renewing{' with a new key' if rotate else ''}, as requested (the certificate expires "
+        f"{human_time(info.not_after)}).",
+        Remedy.ROTATE if rotate else Remedy.RENEW,
+    )
+
+
 CHAIN: tuple[Check, ...] = (
     not_a_regular_file,  # a FIFO, device or directory where a file belongs: never touched
     key_unreadable,  # a key we cannot read is never overwritten
@@ -254,6 +268,7 @@ CHAIN: tuple[Check, ...] = (
     common_name_mismatch,  # certificate of another device id: enroll
     not_yet_valid,  # a clock problem, not a certificate problem
     expired,  # too late to renew: enroll again
+    renewal_requested,  # asked for now: renew (or rotate) whether due or not
     renewal_due,  # inside the renewal window: re-enroll with the device token
 )
 
@@ -399,16 +414,17 @@ def _permission_fixes(i: Input, written: set) -> list[Action]:
     return fixes
 
 
-def _input(spec: DesiredState, obs: Observation, now: datetime) -> Input:
-    i = Input(spec, obs, now)
+def _input(spec: DesiredState, obs: Observation, now: datetime, request: RenewalRequest | None) -> Input:
+    i = Input(spec, obs, now, request=request)
     i = i._replace(live_healthy=_live_pair_healthy(i))
     key_path, rejection = _candidate_key(i)
     return i._replace(candidate_key=key_path, candidate_rejection=rejection)
 
 
-def plan(spec: DesiredState, obs: Observation, now: datetime) -> Plan:
-    """The ordered actions that bring the device from `obs` to `spec` at `now` (an aware UTC time)."""
-    i = _input(spec, obs, now)
+def plan(spec: DesiredState, obs: Observation, now: datetime, request: RenewalRequest | None = None) -> Plan:
+    """The ordered actions that bring the device from `obs` to `spec` at `now` (an aware UTC time).
+    With `request`, a healthy certificate is renewed even though it is not due."""
+    i = _input(spec, obs, now, request)
     actions: list[Action] = []
     blockers: list[Blocker] = []
 

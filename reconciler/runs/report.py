@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reconciler.basics.errors import ExitCode, ReconcileError
@@ -31,10 +32,14 @@ class Report:
     notes: list[str] = field(default_factory=list)
     history: RunHistory | None = None  # the run history once this run was recorded (not on a dry run)
     backoff: Waiting | None = None  # the plan needs the tenant, which failed earlier runs: not asked now
+    extra_warnings: list[str] = field(default_factory=list)  # after the run: e.g. the twin was not published
+    # Moments (name -> aware UTC time) besides the renewal time at which a converged verdict stops
+    # holding with no input changed (e.g. a publication due daily): the stamp answers only before the earliest.
+    deadlines: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
-        return list(self.outcome.warnings) if self.outcome else []
+        return (list(self.outcome.warnings) if self.outcome else []) + self.extra_warnings
 
     @property
     def tenant_ca(self) -> dict | None:

@@ -20,6 +20,7 @@ from reconciler.basics.errors import ExitCode, ReconcileError
 from reconciler.basics.safe_read import read_regular
 from reconciler.basics.timestamps import format_time, parse_time
 from reconciler.basics.logs import warn
+from reconciler.planning.model import RenewalRequest
 
 FORMAT = 1
 MAX_BYTES = 64 * 1024
@@ -47,6 +48,17 @@ class LastFailure(NamedTuple):
     message: str
 
 
+class LastRequest(NamedTuple):
+    """An explicit renewal request (--renew-now) and how it ended: kept as a fact, never re-run."""
+
+    time: datetime
+    status: str  # completed | failed
+    rotate_key: bool = False
+
+
+REQUEST_STATUSES = ("completed", "failed")
+
+
 class RunHistory(NamedTuple):
     device_id: str
     last_run: LastRun | None = None
@@ -58,6 +70,9 @@ class RunHistory(NamedTuple):
     backoff_reason: str | None = None  # what failed last: `enroll:unreachable`, `reenroll:short-certificate`
     backoff_digest: str | None = None  # the desired state the backoff was set under; another one ends it
     tenant_wait_until: datetime | None = None  # the tenant's own Retry-After: no request before it (retry.py)
+    last_request: LastRequest | None = None  # the last explicit renewal request, done or failed
+    twin_digest: str | None = None  # of the twin last published, lastRun.time left out (twin.py)
+    twin_published: datetime | None = None  # when it was published
 
 
 class RunOutcome(NamedTuple):
@@ -146,7 +161,8 @@ def _backed_off(history: RunHistory, outcome: RunOutcome, now: datetime, make_po
 
 
 def after_run(
-    previous: RunHistory | None, device_id: str, outcome: RunOutcome, now: datetime, policy: PolicyFactory | None = None
+    previous: RunHistory | None, device_id: str, outcome: RunOutcome, now: datetime, policy: PolicyFactory | None = None,
+    request: RenewalRequest | None = None,
 ) -> RunHistory:
     """The history once a run with `outcome` has ended at `now` (pure).
 
@@ -158,6 +174,9 @@ def after_run(
     now = now.replace(microsecond=0)  # the file keeps whole seconds: what is returned is what is read back
     base = previous if previous is not None and previous.device_id == device_id else RunHistory(device_id)
     ran = _backed_off(base._replace(last_run=LastRun(now, outcome.status, outcome.exit_code)), outcome, now, policy)
+    if request is not None:  # remembered as done or failed: nothing is left pending for a later run
+        done = "completed" if outcome.status in SUCCESS else "failed"
+        ran = ran._replace(last_request=LastRequest(now, done, request.rotate_key))
     if outcome.status in SUCCESS:
         return ran._replace(last_success=now, consecutive_failures=0)
     if outcome.status in ("interrupted", "backoff"):
@@ -193,6 +212,12 @@ def history_dict(history: RunHistory) -> dict:
         "backoff_reason": history.backoff_reason,
         "backoff_digest": history.backoff_digest,
         "tenant_wait_until": _time_or_none(history.tenant_wait_until),
+        "last_request": None if history.last_request is None else {
+            "time": format_time(history.last_request.time), "status": history.last_request.status,
+            "rotate_key": history.last_request.rotate_key,
+        },
+        "twin_digest": history.twin_digest,
+        "twin_published": _time_or_none(history.twin_published),
     }
 
 
@@ -256,6 +281,15 @@ def parse_history(data: bytes) -> RunHistory:
         failure = LastFailure(_when(failure, "time"), _field(failure, "reason", str), _exit_code(failure),
                               _field(failure, "message", str))
     failures = _count(document, "consecutive_failures")
+    request = _field(document, "last_request", dict, optional=True)
+    if request is not None:
+        status = _field(request, "status", str)
+        if status not in REQUEST_STATUSES:
+            raise ValueError(f"last_request.status: {status[:40]!r} is not one of {', '.join(REQUEST_STATUSES)}")
+        rotate = request.get("rotate_key", False)
+        if not isinstance(rotate, bool):
+            raise ValueError("last_request.rotate_key: expected true or false")
+        request = LastRequest(_when(request, "time"), status, rotate)
     return RunHistory(
         device_id=_field(document, "device_id", str),
         last_run=last_run,
@@ -267,6 +301,9 @@ def parse_history(data: bytes) -> RunHistory:
         backoff_reason=_field(document, "backoff_reason", str, optional=True),
         backoff_digest=_field(document, "backoff_digest", str, optional=True),
         tenant_wait_until=_when(document, "tenant_wait_until", optional=True),
+        last_request=request,
+        twin_digest=_field(document, "twin_digest", str, optional=True),
+        twin_published=_when(document, "twin_published", optional=True),
     )
 
 
@@ -297,10 +334,10 @@ def write_history(path: Path, history: RunHistory) -> None:
 
 def record_run(
     path: Path, device_id: str, outcome: RunOutcome, now: datetime, warn: Callable[[str], None] = _warn_on_stderr,
-    policy: PolicyFactory | None = None,
+    policy: PolicyFactory | None = None, request: RenewalRequest | None = None,
 ) -> RunHistory:
     """Read, advance and write the history; a history that cannot be written never fails the run."""
-    history = after_run(read_history(path, warn), device_id, outcome, now, policy)
+    history = after_run(read_history(path, warn), device_id, outcome, now, policy, request)
     try:
         write_history(path, history)
     except ReconcileError as err:  # atomic_files names the path and the reason
@@ -313,15 +350,18 @@ class _Run:
 
 
 @contextmanager
-def recording(path: Path, device_id: str, clock: Callable[[], datetime], policy: PolicyFactory | None = None):
+def recording(path: Path, device_id: str, clock: Callable[[], datetime], policy: PolicyFactory | None = None,
+              request: RenewalRequest | None = None):
     """Record the run inside this block when it ends, however it ends (call it under the lock).
-    The caller sets `.report` on what it yields; the report then gets `.history`."""
+    The caller sets `.report` on what it yields; the report then gets `.history`. With `request`
+    (an explicit renewal request) the history also keeps whether it completed or failed."""
     run = _Run()
     try:
         yield run
     except BaseException as err:
-        record_run(path, device_id, outcome_of_exception(err), clock(), policy=policy)
+        record_run(path, device_id, outcome_of_exception(err), clock(), policy=policy, request=request)
         raise
     if run.report is None:
         return
-    run.report.history = record_run(path, device_id, outcome_of_report(run.report), clock(), policy=policy)
+    run.report.history = record_run(path, device_id, outcome_of_report(run.report), clock(), policy=policy,
+                                    request=request)

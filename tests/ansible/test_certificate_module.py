@@ -100,8 +100,42 @@ def test_without_a_device_id_the_config_dirs_reconcile_yaml_is_the_desired_state
 
 
 def test_a_state_file_excludes_inline_sections(tmp_path):
-    failed, result = call_module("certificate", {"state_file": str(tmp_path / "x.yaml"), "tenant": {"url": NO_TENANT.url}})
-    assert failed and "mutually exclusive: state_file|tenant" in result["msg"]
+    failed, result = call_module("certificate", {"state_file": str(tmp_path / "x.yaml"), "validity": {"renew_before": "9d"}})
+    assert failed and "mutually exclusive: state_file|validity" in result["msg"]
+
+
+def test_a_tenant_beside_a_state_file_is_ignored_with_a_warning(tmp_path):
+    """module_defaults of the action group may give every task a tenant; the file's own tenant wins."""
+    state = tmp_path / "state.yaml"
+    state.write_text(f"device_id: gw-0001\ntenant: {{url: {NO_TENANT.url}}}\nactivation: {{strategy: none, verify: none}}\n")
+    converged_device(tmp_path)
+    args = {"state_file": str(state), "config_dir": str(tmp_path), "tenant": {"url": "https://elsewhere.example"}}
+    failed, result = call_module("certificate", args, check_mode=True)
+    assert not failed, result["msg"]
+    assert result["status"] == "converged"
+    assert "tenant: ignored, as the desired state is read from a file" in json.dumps(result["warnings"])
+
+
+def test_the_diff_shows_the_key_files_mode_owner_and_group(tmp_path):
+    """A key chmod'ed to 0644 is fixed, and the diff says so (never the key itself)."""
+    key, _ = converged_device(tmp_path)
+    key.chmod(0o644)
+    failed, result = call_module("certificate", device_args(NO_TENANT, tmp_path), diff=True)
+    assert not failed, result["msg"]
+    assert result["changed"] is True and "fix_permissions" in [a["action"] for a in result["actions"]]
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert (before["key_mode"], after["key_mode"]) == ("0644", "0600")
+    assert before["key_uid"] == after["key_uid"] == os.getuid() and before["key_gid"] == os.getgid()
+    assert before["uid"] == os.getuid() and "PRIVATE KEY" not in json.dumps(result)
+
+
+def test_force_is_a_deprecated_alias_of_ignore_backoff(tmp_path):
+    converged_device(tmp_path)
+    failed, result = call_module("certificate", {**device_args(NO_TENANT, tmp_path), "force": True}, check_mode=True)
+    assert not failed, result["msg"]
+    (deprecation,) = result["deprecations"]
+    text = json.dumps(deprecation)
+    assert "'force'" in text and "1.0.0" in text and "tedge_cert.c8y_ca" in text, text
 
 
 def test_enrollment_without_a_password_is_blocked(tmp_path):
@@ -146,7 +180,7 @@ def test_a_negative_lock_timeout_is_bad_input(tmp_path):
     assert failed and result["msg"] == "lock_timeout: must not be negative" and result["exit_code"] == 3
 
 
-def test_after_a_failure_with_the_tenant_a_run_backs_off_check_mode_plans_and_force_asks(tmp_path, tenant):
+def test_after_a_failure_with_the_tenant_a_run_backs_off_check_mode_plans_and_ignore_backoff_asks(tmp_path, tenant):
     args = device_args(tenant, tmp_path, enrollment={"one_time_password": OTP, "retry_every": "1s", "max_wait": "1s"})
     assert call_module("certificate", args)[1]["exit_name"] == "timed_out"  # not registered yet
     failed, held = call_module("certificate", args)
@@ -156,7 +190,7 @@ def test_after_a_failure_with_the_tenant_a_run_backs_off_check_mode_plans_and_fo
     failed, planned = call_module("certificate", args, check_mode=True)
     assert not failed and planned["changed"] is True and planned["status"] == "backoff" and planned["backoff"]
     tenant.register("gw-0001", OTP)
-    failed, forced = call_module("certificate", {**args, "force": True})
+    failed, forced = call_module("certificate", {**args, "ignore_backoff": True})
     assert not failed, forced["msg"]
     assert forced["status"] == "changed" and len(tenant.requests_to("simpleenroll")) == asked + 1
 

@@ -11,7 +11,8 @@ import yaml
 from tests.ansible.ansible_run import COLLECTION_SOURCE, ansible_env, ansible_tool
 
 CHANGELOGS = COLLECTION_SOURCE / "changelogs"
-RELEASE = "antsibull-changelog release --version <galaxy.yml's version> --update-existing (in ansible/)"
+RELEASE = ("antsibull-changelog release --version <galaxy.yml's version> --update-existing --reload-plugins "
+           "--refresh-plugins --refresh-fragments (in ansible/)")
 
 
 def changelog(*args: str, cwd) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ import tarfile
 
 from tests.ansible.ansible_run import ansible_env, ansible_tool
 
-MODULES = {"certificate", "registration", "certificate_info"}
+MODULES = {"certificate", "registration", "certificate_info", "fleet_info"}
 
 
 def test_the_tarball_holds_the_plugins_and_licences_and_nothing_generated(collection_tarball):

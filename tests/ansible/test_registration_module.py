@@ -139,3 +139,54 @@ def test_a_user_who_may_not_read_the_tenant_ca_is_told_the_roles_and_nothing_is_
     assert failed and result["exit_name"] == "tenant_refused"
     assert "ROLE_TENANT_ADMIN" in result["msg"] and "fetch_tenant_ca: false" in result["msg"]
     assert not tenant.requests_to("bulkNewDeviceRequests") and tenant.registry.get("gw-1") is None
+
+
+def test_results_stay_truthful_when_the_task_ends_by_an_exception(tenant, monkeypatch):
+    """gw-1's pending registration is deleted, then the tenant fails on gw-2: changed, and each row says what happened."""
+    import reconciler.c8y.registration as engine
+    from reconciler.basics.errors import Unreachable
+
+    tenant.register("gw-1", OTP_A)
+    tenant.register("gw-2", OTP_A)
+    real_delete, calls = engine.delete_registration, []
+
+    def delete_then_fail(admin, device_id):
+        calls.append(device_id)
+        if len(calls) > 1:
+            raise Unreachable("the tenant went away")
+        return real_delete(admin, device_id)
+
+    monkeypatch.setattr(engine, "delete_registration", delete_then_fail)
+    devices = [{"id": "gw-1", "one_time_password": OTP_B}, {"id": "gw-2", "one_time_password": OTP_B}]
+    failed, result = call_module("registration", admin_args(tenant, devices, replace=True))
+    assert failed and result["exit_name"] == "unreachable" and result["changed"] is True
+    rows = {row["id"]: row for row in result["devices"]}
+    assert rows["gw-1"]["changed"] is True and rows["gw-2"]["changed"] is False
+    assert {row["result"] for row in rows.values()} == {"failed"}
+    assert rows["gw-2"]["reason"] == "not done: the tenant went away"
+    assert tenant.registry.get("gw-1") is None and tenant.registry.get("gw-2") is not None
+
+
+def test_an_enrolled_device_is_left_alone_unless_replace_enrolled(tenant):
+    tenant.inventory.device_enrolled("gw-1")
+    devices = [{"id": "gw-1", "one_time_password": OTP_A}]
+    failed, check = call_module("registration", admin_args(tenant, devices), check_mode=True)
+    assert not failed and check["changed"] is False and results(check) == {"gw-1": "enrolled"}
+    failed, left = call_module("registration", admin_args(tenant, devices))
+    assert not failed and left["changed"] is False and results(left) == {"gw-1": "enrolled"}
+    assert not tenant.requests_to("bulkNewDeviceRequests")
+    failed, check = call_module("registration", admin_args(tenant, devices, replace_enrolled=True), check_mode=True)
+    assert not failed and check["changed"] is True and results(check) == {"gw-1": "reregistered"}
+    failed, again = call_module("registration", admin_args(tenant, devices, replace_enrolled=True))
+    assert not failed and again["changed"] is True and results(again) == {"gw-1": "reregistered"}
+    assert tenant.registry.get("gw-1").one_time_password == OTP_A
+
+
+def test_the_tenant_timeout_is_used_and_the_other_tenant_keys_are_accepted(tenant):
+    args = admin_args(tenant, [{"id": "gw-1", "one_time_password": OTP_A}])
+    args["tenant"].update(timeout="soon", mqtt="example.com:8883", backoff={"first": "1h"})
+    failed, result = call_module("registration", args)
+    assert failed and result["msg"].startswith("tenant.timeout: ") and result["exit_name"] == "bad_input"
+    args["tenant"]["timeout"] = "7s"
+    failed, result = call_module("registration", args)
+    assert not failed and results(result) == {"gw-1": "created"}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.planning.backends import Backends
+from reconciler.planning.model import RenewalRequest
 from reconciler.runs.engine import reconcile
 from reconciler.basics.layout import state_file
 from reconciler.desired.resolve import resolve
@@ -144,7 +145,15 @@ def test_an_interrupted_apply_is_recorded_and_the_interrupt_goes_on(device_dir):
 
 
 def _history() -> RunHistory:
-    return after_run(after_run(None, "gw-0001", RunOutcome("converged", 0), NOW), "gw-0001", FAILED, NOW + HOUR)
+    requested = after_run(None, "gw-0001", RunOutcome("changed", 0), NOW, request=RenewalRequest(rotate_key=True))
+    return after_run(requested, "gw-0001", FAILED, NOW + HOUR)
+
+
+def test_an_explicit_request_is_kept_as_completed_or_failed_and_survives_later_runs():
+    history = _history()
+    assert history.last_request == (NOW, "completed", True)  # the failed run after it did not touch it
+    failed = after_run(history, "gw-0001", FAILED, NOW + 2 * HOUR, request=RenewalRequest())
+    assert failed.last_request == (NOW + 2 * HOUR, "failed", False)
 
 
 def test_written_and_read_back_unchanged(tmp_path):
@@ -242,6 +251,9 @@ def test_corrupt_content_is_no_history(tmp_path, content, complaint):
     ({"last_run": {"time": "2026-06-01T12:00:00Z", "status": "sleeping", "exit_code": 0}}, "last_run.status"),
     ({"last_run": {"time": "2026-06-01T12:00:00Z", "status": "failed", "exit_code": 300}}, "exit_code"),
     ({"last_failure": {"time": "2026-06-01T12:00:00Z", "reason": "x", "exit_code": 1}}, "message"),
+    ({"last_request": {"time": "2026-06-01T12:00:00Z", "status": "pending"}}, "last_request.status"),
+    ({"last_request": {"time": "2026-06-01T12:00:00Z", "status": "failed", "rotate_key": "yes"}}, "last_request.rotate_key"),
+    ({"last_request": {"status": "failed"}}, "time"),
 ])
 def test_a_field_of_the_wrong_kind_is_named(tmp_path, change, complaint):
     path = tmp_path / ".reconcile-state.json"

@@ -9,13 +9,21 @@ from pathlib import Path
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields
 
 # What `diff` shows of a certificate: enough to see what changed, never key material.
-DIFF_FIELDS = ("subject_cn", "issuer", "serial", "not_after", "renew_at", "fingerprint_sha256", "mode")
+DIFF_FIELDS = ("subject_cn", "issuer", "serial", "not_after", "renew_at", "fingerprint_sha256", "mode", "uid", "gid")
+# ... and of the private key's file: what `fix_permissions` changes, never its content.
+KEY_DIFF_FIELDS = ("mode", "uid", "gid")
 
 
-def certificate_summary(facts):
-    if not facts.get("exists"):
-        return {}
-    return dict((name, facts.get(name)) for name in DIFF_FIELDS)
+def certificate_summary(facts, key_facts=None):
+    """The diff's view of one state: the certificate's fields, and the key file's as `key_<field>`."""
+    summary = dict((name, facts.get(name)) for name in DIFF_FIELDS) if facts.get("exists") else {}
+    if key_facts and key_facts.get("exists"):
+        summary.update(("key_" + name, key_facts.get(name)) for name in KEY_DIFF_FIELDS)
+    return summary
+
+
+def _state_summary(state):
+    return certificate_summary(state["certificate"], state.get("key"))
 
 
 def _backup_file(actions):
@@ -44,9 +52,9 @@ def _message(report, document):
 
 
 def _diff(document, pending):
-    before = certificate_summary(document["before"]["certificate"])
+    before = _state_summary(document["before"])
     if document["after"]:
-        return dict(before=before, after=certificate_summary(document["after"]["certificate"]))
+        return dict(before=before, after=_state_summary(document["after"]))
     if pending:  # check mode: nothing was issued yet, so show what would be done
         return dict(before=before, after=dict(before, pending=[f"{a['action']} [{a['reason']}]" for a in document["actions"]]))
     return dict(before=before, after=before)

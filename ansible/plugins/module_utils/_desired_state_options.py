@@ -71,6 +71,17 @@ SECTIONS = dict(
         verify=dict(type="str", choices=["mqtt", "none"]),
         timeout=RAW,
     ),
+    report=dict(
+        _section(
+            twin=dict(type="str", choices=["auto", "on", "off"]),
+            local_broker=TEXT,
+            topic=TEXT,
+            ca_file=PATH,
+            ca_dir=PATH,
+            cert_file=PATH,
+            key_file=dict(type="path", no_log=False),  # a path, not the key
+        ),
+    ),
 )
 
 
@@ -86,7 +97,15 @@ def desired_state_argument_spec():
 
 
 # A desired-state file on the host replaces every inline section; the sections need a device id.
-# `enrollment` is the exception: with a file, it may carry the in-memory one-time password alone
-# (checked in _desired_state.py), which no file can hold.
-DESIRED_STATE_MUTUALLY_EXCLUSIVE = [("state_file", name) for name in ["device_id"] + sorted(SECTIONS) if name != "enrollment"]
-DESIRED_STATE_REQUIRED_BY = dict((name, "device_id") for name in sorted(SECTIONS) if name != "enrollment")
+# `tenant` is an exception: every module of the action group takes it, so `module_defaults` may set it for
+# a task that reads a file; there it is ignored with a warning (the file is the one copy the timer reads too).
+# `enrollment` is the other: with a file, it may carry the in-memory one-time password alone (checked in
+# _desired_state.py), which no file can hold.
+_FILE_EXCLUDES = sorted(name for name in SECTIONS if name not in ("tenant", "enrollment"))
+DESIRED_STATE_MUTUALLY_EXCLUSIVE = [("state_file", name) for name in ["device_id"] + _FILE_EXCLUDES]
+DESIRED_STATE_REQUIRED_BY = dict((name, "device_id") for name in _FILE_EXCLUDES)
+
+
+def tenant_argument_spec():
+    """The `tenant` option as every module takes it (a copy: a module may add a fallback)."""
+    return dict(SECTIONS["tenant"], options=dict((name, dict(spec)) for name, spec in SECTIONS["tenant"]["options"].items()))

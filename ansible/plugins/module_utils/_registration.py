@@ -5,13 +5,18 @@
 """Registrations on the tenant made idempotent over `reconcile register`'s functions.
 
 A device whose registration is already pending is left alone (its password cannot be read back),
-unless `replace`. `absent` removes pending registrations only: an enrolled device stays on the tenant.
+unless `replace`. A device that has enrolled (the tenant knows its c8y_Serial) is left alone too,
+unless `replace_enrolled`: a new registration would hand out a new one-time password for it.
+`absent` removes pending registrations only: an enrolled device stays on the tenant.
 Check mode asks the tenant for each device's status and changes nothing.
+
+The rows are filled in as the work goes, so that a task that ends by an exception still reports
+what it did: `changed` per device says whether the tenant was changed for it (a deletion counts).
 """
 
 import re
 
-CHANGES = ("created", "updated", "replaced", "removed")
+CHANGES = ("created", "updated", "replaced", "reregistered", "removed")
 
 
 def registrations(devices, state):
@@ -38,42 +43,78 @@ def registrations(devices, state):
     return out
 
 
-def _register(admin, devices, replace, check_mode):
-    from reconciler.c8y.registration import delete_registration, register_devices, registration_status
+def new_rows(devices):
+    """One row per device, undecided (result None) until the work on it is done."""
+    return [dict(id=d.device_id, result=None, status=None, managed_object_id=None, changed=False, reason=None) for d in devices]
 
-    rows = [dict(id=d.device_id, result="present", status=registration_status(admin, d.device_id), reason=None) for d in devices]
-    to_register = [(device, row) for device, row in zip(devices, rows) if row["status"] is None or replace]
-    if check_mode:
-        for device, row in to_register:
-            row["result"] = "replaced" if row["status"] else "created"
-        return rows
-    for device, row in to_register:
+
+def _inspect(admin, device, row):
+    """The pending registration's status, and, without one, whether the device has enrolled."""
+    from reconciler.c8y.identity import managed_object_id
+    from reconciler.c8y.registration import registration_status
+
+    row["status"] = registration_status(admin, device.device_id)
+    if row["status"] is None:
+        row["managed_object_id"] = managed_object_id(admin, device.device_id)
+
+
+def _planned(row, replace, replace_enrolled):
+    """What to do with a device: None (leave it), or the result it gets when registered."""
+    if row["status"] is not None:
+        return "replaced" if replace else None
+    if row["managed_object_id"] is not None:
+        return "reregistered" if replace_enrolled else None
+    return "created"
+
+
+def _register(admin, devices, rows, replace, replace_enrolled, check_mode):
+    from reconciler.c8y.registration import delete_registration, register_devices
+
+    to_register = []
+    for device, row in zip(devices, rows):
+        _inspect(admin, device, row)
+        planned = _planned(row, replace, replace_enrolled)
+        if planned is None:
+            row["result"] = "present" if row["status"] is not None else "enrolled"
+        elif check_mode:
+            row.update(result=planned, changed=True)
+        else:
+            to_register.append((device, row, planned))
+    for device, row, planned in to_register:
         if row["status"] is not None:
-            delete_registration(admin, device.device_id)
+            row["changed"] = delete_registration(admin, device.device_id) or row["changed"]
     if to_register:
-        report = register_devices(admin, [device for device, row in to_register])
-        for (device, row), outcome in zip(to_register, report.results):
-            replaced = row["status"] is not None and outcome.result != "failed"
-            row.update(result="replaced" if replaced else outcome.result, reason=outcome.reason)
-    return rows
+        report = register_devices(admin, [device for device, row, planned in to_register], skip_enrolled=False)
+        for (device, row, planned), outcome in zip(to_register, report.results):
+            failed = outcome.result == "failed"
+            result = outcome.result if failed or planned == "created" else planned
+            row.update(result=result, reason=outcome.reason, changed=row["changed"] or not failed)
 
 
-def _remove(admin, devices, check_mode):
+def _remove(admin, devices, rows, check_mode):
     from reconciler.c8y.registration import delete_registration, registration_status
 
-    rows = []
-    for device in devices:
-        status = registration_status(admin, device.device_id)
-        removed = status is not None and (check_mode or delete_registration(admin, device.device_id))
-        rows.append(dict(id=device.device_id, result="removed" if removed else "absent", status=status, reason=None))
-    return rows
+    for device, row in zip(devices, rows):
+        row["status"] = registration_status(admin, device.device_id)
+        removed = row["status"] is not None and (check_mode or delete_registration(admin, device.device_id))
+        row.update(result="removed" if removed else "absent", changed=bool(removed))
 
 
-def reconcile_registrations(admin, devices, state, replace, check_mode):
-    """Per-device rows: id, result (created updated replaced present removed absent failed), status, reason."""
+def reconcile_registrations(admin, devices, rows, state, replace, replace_enrolled, check_mode):
+    """Fill `rows` (new_rows(devices)): result (created updated replaced reregistered present enrolled removed
+    absent failed), the pending registration's status, the managed object id, changed, reason."""
     if state == "absent":
-        return _remove(admin, devices, check_mode)
-    return _register(admin, devices, replace, check_mode)
+        _remove(admin, devices, rows, check_mode)
+    else:
+        _register(admin, devices, rows, replace, replace_enrolled, check_mode)
+
+
+def interrupted(rows, error):
+    """The rows after the task ended by `error`: a device whose work was not done is `failed`, with the error's text."""
+    for row in rows:
+        if row["result"] is None:
+            row.update(result="failed", reason=f"not done: {getattr(error, 'message', error)}")
+    return rows
 
 
 def tenant_ca_of(admin):

@@ -22,14 +22,25 @@ description:
 author:
   - tedge-cert-reconciler maintainers (@tedge-cert-reconciler)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - tedge_cert.c8y_ca.attributes
   - tedge_cert.c8y_ca.library
+  - tedge_cert.c8y_ca.tenant
 attributes:
   check_mode:
     support: full
-    description: The engine's dry run. C(changed) is true exactly when the plan has actions.
+    details: The engine's dry run. C(changed) is true exactly when the plan has actions; nothing is written or asked of the tenant.
   diff_mode:
+    support: partial
+    details:
+      - O(ignore:before) and O(ignore:after) summaries of the certificate (CN, issuer, serial, expiry, renewal time,
+        fingerprint, mode, owner, group) and of the private key's file (mode, owner, group; never its content).
+      - The CSR, the backups and the run history are not shown. In check mode, RV(ignore:diff.after.pending) lists the planned actions.
+  idempotent:
     support: full
-    description: O(ignore:before) and O(ignore:after) summaries of the certificate (CN, issuer, serial, expiry, renewal time, fingerprint, mode).
+    details:
+      - A converged device is V(ok) and untouched. A renewal is due again only when its time comes, so a run may change
+        the device without any change of the arguments.
 options:
   device_id:
     description:
@@ -48,10 +59,27 @@ options:
       - Relative paths in the inline options are relative to it.
       - Default C($TEDGE_CONFIG_DIR), else C(/etc/tedge).
     type: path
-  force:
+  ignore_backoff:
     description:
       - Ask the tenant now even while backing off after earlier failed runs (O(tenant.backoff)).
       - Without it, such a run fails with RV(exit_name=backing_off) and asks nothing.
+      - It does not renew a certificate that is not due, nor regenerate anything (unlike C(force) of community.crypto's modules).
+    type: bool
+    default: false
+    aliases: [force]
+  renew_now:
+    description:
+      - Renew now although the certificate is not due (a compromised key, a CA change), through every step of a
+        normal renewal (verified, backed up, swapped, activated, rolled back on failure); the reason is C(RenewalRequested).
+      - The key is kept unless O(rotate_key) or O(key.rotate_on_renewal).
+      - A one-off, like C(reconcile --renew-now) - every task with it renews again, so the task always reports
+        C(changed); the run history keeps it only as completed or failed. The backoff (O(tenant.backoff)) does not hold it back.
+      - In check mode the plan is shown and nothing is sent.
+    type: bool
+    default: false
+  rotate_key:
+    description:
+      - With O(renew_now), renew with a new key (the old one is backed up with the certificate).
     type: bool
     default: false
   lock_timeout:
@@ -59,40 +87,6 @@ options:
       - How long to wait for another run's lock, in seconds. A lock still held then fails the task with RV(exit_name=locked).
     type: float
     default: 60
-  tenant:
-    description: The tenant.
-    type: dict
-    suboptions:
-      url:
-        description: The tenant's HTTPS address; C(https://) is added, C(http://) is refused. Default C(c8y.http), else C(c8y.url).
-        type: str
-      mqtt:
-        description: The tenant's MQTT endpoint C(host[:port]), for O(activation.verify=mqtt). Default C(c8y.mqtt), else the URL's host and port 8883.
-        type: str
-      ca_bundle:
-        description: PEM file to trust for the tenant's HTTPS (and MQTT) instead of the system store.
-        type: path
-      ca_certificate:
-        description:
-          - The tenant CA certificate (PEM) that issued certificates must chain to.
-          - When unset it is asked for at C(/.well-known/est/cacerts), and the chain is not checked if the tenant has none.
-        type: path
-      timeout:
-        description: Timeout of each HTTPS request, a duration (C(30s), C(2m), or whole seconds). Default C(30s).
-        type: raw
-      backoff:
-        description:
-          - After a run in which the tenant failed (an enrollment or renewal that failed, or a certificate already due
-            for renewal when issued), no request until this pause is over; see O(force).
-          - The pause starts at O(tenant.backoff.first) and doubles per failed run up to O(tenant.backoff.max).
-        type: dict
-        suboptions:
-          first:
-            description: The pause after the first failed run (a duration). Default C(1h).
-            type: raw
-          max:
-            description: The longest pause (a duration). Default C(24h).
-            type: raw
   enrollment:
     description:
       - The first certificate, with a one-time password. Give at most one of O(enrollment.one_time_password),
@@ -230,6 +224,36 @@ options:
       timeout:
         description: How long the activation command may run (a duration). Default C(2m).
         type: raw
+  report:
+    description:
+      - The certificate's facts as a thin-edge twin (the C(deviceCertificate) fragment of the device's managed object),
+        published retained to the local MQTT broker after a run when they changed, else once a day.
+    type: dict
+    suboptions:
+      twin:
+        description:
+          - C(auto) publishes when the local broker is reachable (a failure is a warning), C(on) fails the task when
+            it cannot (exit 8, the certificate work itself done), C(off) never publishes. Default C(auto).
+        type: str
+        choices: [auto, "on", "off"]
+      local_broker:
+        description: The local MQTT broker C(host[:port]). Default C(mqtt.client.host:port) (C(localhost:1883)).
+        type: str
+      topic:
+        description: The twin topic. Default C(<mqtt.topic_root>/<mqtt.device_topic_id>/twin/deviceCertificate).
+        type: str
+      ca_file:
+        description: CA for TLS to the local broker. Default C(mqtt.client.auth.ca_file).
+        type: path
+      ca_dir:
+        description: CA directory for TLS to the local broker. Default C(mqtt.client.auth.ca_dir).
+        type: path
+      cert_file:
+        description: Client certificate for the local broker. Default C(mqtt.client.auth.cert_file).
+        type: path
+      key_file:
+        description: Client key for the local broker (its path; the key is never read into a result). Default C(mqtt.client.auth.key_file).
+        type: path
 notes:
   - The exit codes of the C(reconcile) command are returned as RV(exit_code), with a name in RV(exit_name),
     so that C(until) loops can wait for a registration (C(timed_out)) or a lock (C(locked)).
@@ -264,6 +288,12 @@ EXAMPLES = r"""
   until: cert is succeeded or cert.exit_name | default('') != 'locked'
   retries: 10
   delay: 30
+
+- name: Renew now with a new key (the key may have leaked), whether due or not
+  tedge_cert.c8y_ca.certificate:
+    state_file: /etc/tedge/reconcile.yaml
+    renew_now: true
+    rotate_key: true
 
 - name: Show what would change
   tedge_cert.c8y_ca.certificate:
@@ -324,7 +354,9 @@ blockers:
       description: What is wrong.
       type: str
 certificate:
-  description: Facts of the live certificate, after the run (before it in check mode). The fields past C(error) are there when it could be read.
+  description:
+    - Facts of the live certificate, after the run (before it in check mode). The fields past C(error) are there when it could be read.
+    - V(null) when the task failed before the device was looked at (bad input, a lock held by another run).
   returned: always
   type: dict
   contains:
@@ -404,6 +436,13 @@ backoff:
   returned: always
   type: dict
   sample: {"until": "2026-11-27T16:05:00Z", "failures": 2, "reason": "enroll:unreachable"}
+answered_from:
+  description:
+    - V(stamp) when a converged device was answered from the stamp of the last full run (see the C(reconcile)
+      README, "The converged check"), without loading the engine; absent when the engine ran.
+  returned: when the stamp answered
+  type: str
+  sample: stamp
 exit_name:
   description:
     - The name of RV(exit_code) in lower case, for example C(ok), C(blocked), C(locked), C(timed_out), C(unreachable),
@@ -416,6 +455,7 @@ exit_name:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._certificate_result import certificate_result
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._converged import answer_from_stamp, stamp_keeper
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state import load_desired_state
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import (
     DESIRED_STATE_MUTUALLY_EXCLUSIVE,
@@ -429,28 +469,46 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            desired_state_argument_spec(), lock_timeout=dict(type="float", default=60), force=dict(type="bool", default=False)
+            desired_state_argument_spec(),
+            lock_timeout=dict(type="float", default=60),
+            ignore_backoff=dict(
+                type="bool", default=False, aliases=["force"],
+                deprecated_aliases=[dict(name="force", version="1.0.0", collection_name="tedge_cert.c8y_ca")],
+            ),
+            renew_now=dict(type="bool", default=False), rotate_key=dict(type="bool", default=False),
         ),
         mutually_exclusive=DESIRED_STATE_MUTUALLY_EXCLUSIVE,
         required_by=DESIRED_STATE_REQUIRED_BY,
         supports_check_mode=True,
     )
     require_reconciler(module)
+    tenant = module.params["tenant"] or {}
+    if module.params["device_id"] is None and any(value is not None for value in tenant.values()):
+        module.warn("tenant: ignored, as the desired state is read from a file (state_file); set the tenant there")
+    answered = answer_from_stamp(module.params, module.check_mode, module._diff)  # --- stamp: before the engine loads
+    if answered is not None:
+        module.exit_json(**answered)
 
     # The engine, now that it is known to be installed.
     from reconciler.runs.engine import reconcile
     from reconciler.basics.errors import BadInput, ReconcileError
+    from reconciler.planning.model import RenewalRequest
 
     try:
         if module.params["lock_timeout"] < 0:
             raise BadInput("lock_timeout: must not be negative")
+        if module.params["rotate_key"] and not module.params["renew_now"]:
+            raise BadInput("rotate_key: needs renew_now")
+        stamp = stamp_keeper(module.params, module.check_mode)  # --- stamp: before the desired state is read
         spec, environ = load_desired_state(module.params)
+        request = RenewalRequest(rotate_key=module.params["rotate_key"]) if module.params["renew_now"] else None
         report = reconcile(
             spec, dry_run=module.check_mode, lock_timeout=module.params["lock_timeout"], environ=environ,
-            force=module.params["force"],
+            force=module.params["ignore_backoff"], request=request, stamp=stamp,
         )
     except ReconcileError as err:  # before there is a plan: bad input, a held lock
-        fail_with_engine_error(module, err, changed=False, status="failed")
+        fail_with_engine_error(module, err, changed=False, status="failed", reasons=[], actions=[], blockers=[],
+                               certificate=None, message=err.message, backoff=None)
     for warning in report.warnings:  # e.g. a certificate already due when issued: kept, and the next request waits
         module.warn(warning)
     failed, result = certificate_result(report, module.check_mode, module._diff)

@@ -15,10 +15,15 @@ description:
   - Usually run once for a whole inventory with C(delegate_to=localhost) and C(run_once=true).
   - The tenant and the administrator can come from the environment alone (E(C8Y_HOST), E(C8Y_USER),
     E(C8Y_PASSWORD), E(C8Y_TENANT)), as for C(reconcile register).
+  - The administrator needs ROLE_DEVICE_CONTROL_ADMIN, and ROLE_IDENTITY_READ for the look-up of enrolled devices.
   - Idempotent. A device whose registration is already pending is V(present) and left alone (the tenant
     does not show its password), unless O(replace=true). O(state=absent) removes pending registrations.
-    A device that has already enrolled has no pending registration; register it again only when it
-    needs a new first certificate (the fleet example in the collection README asks the devices first).
+  - A device that has already enrolled is looked up first (the identity API, its C(c8y_Serial) external id)
+    and left alone as V(enrolled), since a new registration would issue a new one-time password with which anyone
+    holding it could obtain a certificate for the device's name. O(replace_enrolled=true) registers it all
+    the same, on purpose.
+  - O(tenant) takes the same shape as in every module of the collection; this module uses O(tenant.url),
+    O(tenant.ca_bundle) and O(tenant.timeout) (default C(60s), as C(reconcile register)) and ignores the other keys.
   - The task also returns the tenant's CA certificate (RV(tenant_ca)), read from the tenant's trusted
     certificates (C(GET /tenant/tenants/<id>/trusted-certificates), the entry marked
     C(tenantCertificateAuthority)). A device cannot learn it by itself; put it into every device's
@@ -28,14 +33,23 @@ description:
 author:
   - tedge-cert-reconciler maintainers (@tedge-cert-reconciler)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - tedge_cert.c8y_ca.attributes
   - tedge_cert.c8y_ca.library
+  - tedge_cert.c8y_ca.tenant
+  - tedge_cert.c8y_ca.admin
 attributes:
   check_mode:
     support: full
-    description: Reads each device's status and reports what would change; registers and removes nothing.
+    details: Reads each device's status (pending registration, enrolled) and reports what would change; registers and removes nothing.
   diff_mode:
     support: none
-    description: The results per device say what changed.
+    details: The results per device (RV(devices)) say what changed.
+  idempotent:
+    support: partial
+    details:
+      - A second run with the same arguments leaves pending and enrolled devices alone and reports V(ok).
+      - Not with O(replace=true) or O(replace_enrolled=true), which register again on every run, on purpose.
 options:
   devices:
     description: The devices.
@@ -68,43 +82,19 @@ options:
     description: Remove a pending registration first and register the device again, with the password given now.
     type: bool
     default: false
+  replace_enrolled:
+    description:
+      - Register a device that has already enrolled again, which issues a new one-time password for an existing
+        device (for example one whose key was lost). Anyone holding that password can obtain a certificate for it.
+      - Without it, an enrolled device is left alone and reported V(enrolled).
+    type: bool
+    default: false
   fetch_tenant_ca:
     description:
       - Read the tenant's CA certificate and return it as RV(tenant_ca), as C(reconcile register --ca-out) does.
       - Needs a user with ROLE_TENANT_ADMIN or ROLE_TENANT_MANAGEMENT_READ; set V(false) for a user that only registers devices.
     type: bool
     default: true
-  tenant:
-    description: The tenant, in the same shape as in M(tedge_cert.c8y_ca.certificate).
-    type: dict
-    suboptions:
-      url:
-        description:
-          - The tenant's HTTPS address; C(https://) is added.
-          - If not set, the environment variable E(C8Y_HOST) is used, as by C(reconcile register).
-        type: str
-      ca_bundle:
-        description: PEM file to trust for the tenant's HTTPS instead of the system store.
-        type: path
-  user:
-    description:
-      - The administrator's user name (ROLE_DEVICE_CONTROL_ADMIN).
-      - If not set, the environment variable E(C8Y_USER) is used.
-    type: str
-    required: true
-  password:
-    description:
-      - The administrator's password.
-      - If not set, the environment variable E(C8Y_PASSWORD) is used.
-    type: str
-    required: true
-  tenant_id:
-    description:
-      - The tenant id, which prefixes the user name (C(t12345/admin)).
-      - If not set, the environment variable E(C8Y_TENANT) is used.
-    type: str
-notes:
-  - The module talks only to the tenant; run it where the tenant can be reached, usually the controller.
 seealso:
   - module: tedge_cert.c8y_ca.certificate
 """
@@ -138,6 +128,16 @@ EXAMPLES = r"""
     dest: /etc/tedge/device-certs/c8y-tenant-ca.pem
     mode: "0644"
 
+- name: Issue a new one-time password for a device that has enrolled but lost its key
+  tedge_cert.c8y_ca.registration:
+    tenant:
+      url: https://t12345.eu-latest.cumulocity.com
+    devices:
+      - id: gw-0042
+        one_time_password: "{{ new_password }}"
+    replace_enrolled: true
+  delegate_to: localhost
+
 - name: Withdraw a registration that was never used
   tedge_cert.c8y_ca.registration:
     tenant:
@@ -151,7 +151,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 devices:
-  description: One entry per device, in the order given.
+  description:
+    - One entry per device, in the order given.
+    - Empty when the task failed before any device was looked at (bad input, refused credentials).
   returned: always
   type: list
   elements: dict
@@ -161,22 +163,33 @@ devices:
       type: str
     result:
       description:
-        - V(created), V(updated) or V(replaced) (registered now), V(present) (already pending, left alone),
-          V(removed), V(absent) (nothing to remove), or V(failed).
+        - V(created), V(updated), V(replaced) or V(reregistered) (registered now; V(reregistered) is an enrolled device
+          with O(replace_enrolled=true)), V(present) (already pending, left alone), V(enrolled) (has its certificate,
+          left alone), V(removed), V(absent) (nothing to remove), or V(failed).
         - In check mode, what would be done.
       type: str
+      choices: [created, updated, replaced, reregistered, present, enrolled, removed, absent, failed]
     status:
       description: The pending registration's status before the task (C(WAITING_FOR_CONNECTION), C(PENDING_ACCEPTANCE), ...), or null.
       type: str
+    managed_object_id:
+      description: The id of the device's managed object when it has enrolled (looked up when it has no pending registration), else null.
+      type: str
+    changed:
+      description:
+        - Whether the task changed the tenant for this device, also when it then failed (a pending registration
+          removed by O(replace) before an upload that failed).
+      type: bool
     reason:
-      description: The tenant's reason when V(failed).
+      description: Why V(failed) (the tenant's reason, or the error that ended the task before this device was done), or why V(enrolled).
       type: str
 tenant_ca:
   description:
-    - The tenant's CA certificate, for the devices' C(tenant.ca_certificate); null with O(fetch_tenant_ca=false).
+    - The tenant's CA certificate, for the devices' C(tenant.ca_certificate); null with O(fetch_tenant_ca=false),
+      and when the task failed before it was read.
     - Cumulocity renews it every year with the same key, so a device keeps verifying with an older copy;
       a CA with a new key is refused by the devices until their copy is replaced.
-  returned: when O(fetch_tenant_ca=true)
+  returned: always
   type: dict
   contains:
     pem:
@@ -195,7 +208,7 @@ tenant_ca:
       type: list
       elements: str
 message:
-  description: A count of the results, with the reasons of failed devices.
+  description: A count of the results, with the reasons of failed devices; or the error that ended the task.
   returned: always
   type: str
   sample: 2 created, 1 present
@@ -209,13 +222,14 @@ exit_name:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import TENANT_CONNECTION
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._admin import admin_argument_spec, admin_client
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields, fail_with_engine_error
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._registration import (
-    CHANGES,
+    interrupted,
+    new_rows,
     reconcile_registrations,
     registrations,
     summary,
@@ -224,9 +238,8 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._registration im
 
 
 def argument_spec():
-    tenant = dict((name, dict(spec)) for name, spec in TENANT_CONNECTION.items())
-    tenant["url"]["fallback"] = (env_fallback, ["C8Y_HOST"])
     return dict(
+        admin_argument_spec(),
         devices=dict(
             type="list",
             elements="dict",
@@ -240,11 +253,8 @@ def argument_spec():
         ),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         replace=dict(type="bool", default=False),
+        replace_enrolled=dict(type="bool", default=False),
         fetch_tenant_ca=dict(type="bool", default=True),
-        tenant=dict(type="dict", options=tenant, apply_defaults=True),  # so that C8Y_HOST alone will do
-        user=dict(type="str", required=True, fallback=(env_fallback, ["C8Y_USER"])),
-        password=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["C8Y_PASSWORD"])),
-        tenant_id=dict(type="str", fallback=(env_fallback, ["C8Y_TENANT"])),
     )
 
 
@@ -253,27 +263,23 @@ def main():
     require_reconciler(module)
 
     # The engine, now that it is known to be installed.
-    from reconciler.c8y.admin import AdminClient, AdminCredentials
-    from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
-    from reconciler.desired.model import normalize_tenant_url
+    from reconciler.basics.errors import ExitCode, ReconcileError
 
-    params, tenant = module.params, module.params["tenant"]
+    params, rows, tenant_ca = module.params, [], None
     try:
-        if not tenant["url"]:
-            raise BadInput("tenant.url: required (or C8Y_HOST in the environment)")
-        try:
-            url = normalize_tenant_url(tenant["url"])
-        except ValueError as err:
-            raise BadInput(f"tenant.url: {err}") from None
         devices = registrations(params["devices"], params["state"])
-        admin = AdminClient(url, AdminCredentials(params["user"], params["password"], params["tenant_id"]), tenant["ca_bundle"])
+        admin = admin_client(params)
         tenant_ca = tenant_ca_of(admin) if params["fetch_tenant_ca"] else None  # first: a refusal registers nothing
-        rows = reconcile_registrations(admin, devices, params["state"], params["replace"], module.check_mode)
-    except ReconcileError as err:
-        fail_with_engine_error(module, err, changed=False, devices=[])
+        rows = new_rows(devices)
+        reconcile_registrations(admin, devices, rows, params["state"], params["replace"], params["replace_enrolled"],
+                                module.check_mode)
+    except ReconcileError as err:  # what was done before it stays in the rows, and in `changed`
+        rows = interrupted(rows, err)
+        fail_with_engine_error(module, err, changed=any(row["changed"] for row in rows), devices=rows,
+                               tenant_ca=tenant_ca, message=err.message)
     failed = any(row["result"] == "failed" for row in rows)
     result = dict(
-        changed=any(row["result"] in CHANGES for row in rows),
+        changed=any(row["changed"] for row in rows),
         devices=rows,
         tenant_ca=tenant_ca,
         message=summary(rows),

@@ -1,0 +1,46 @@
+"""Following operations until they end: single operations by id, or a bulk operation by its progress."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from reconciler.c8y.admin import AdminClient
+from reconciler.c8y.operations import BulkOperation, Operation, bulk_children, get_bulk, get_operation
+from reconciler.basics.errors import TenantRefused
+
+Report = Callable[[int, int, int], None]  # (finished, failed, all)
+
+
+def follow(admin: AdminClient, operations: list[Operation], *, timeout: float, poll: float,
+           on_change: Report | None = None, clock=time.monotonic, sleep=time.sleep) -> list[Operation]:
+    """The operations as they are when all have ended or `timeout` seconds have passed."""
+    deadline = clock() + timeout
+    current = {op.id: op for op in operations}
+    while True:
+        for op_id, op in current.items():
+            if not op.finished:
+                current[op_id] = get_operation(admin, op_id)
+        done = [op for op in current.values() if op.finished]
+        if on_change:
+            on_change(len(done), sum(op.status == "FAILED" for op in done), len(current))
+        if len(done) == len(current) or clock() >= deadline:
+            return list(current.values())
+        sleep(min(poll, max(0.0, deadline - clock())))
+
+
+def follow_bulk(admin: AdminClient, bulk_id: str, *, timeout: float, poll: float, on_change: Report | None = None,
+                clock=time.monotonic, sleep=time.sleep) -> tuple[BulkOperation, list[Operation]]:
+    """The bulk operation and its children once its progress shows every device done, or at `timeout`."""
+    deadline = clock() + timeout
+    while True:
+        bulk = get_bulk(admin, bulk_id)
+        if bulk is None:
+            raise TenantRefused(f"bulk operation {bulk_id} is gone from the tenant")
+        progress = bulk.progress
+        if on_change and progress:
+            on_change(progress.successful + progress.failed, progress.failed, progress.all)
+        ended = bulk.general_status in ("SUCCESSFUL", "FAILED", "CANCELED")  # also a group without devices
+        if (progress and progress.finished) or ended or clock() >= deadline:
+            return bulk, bulk_children(admin, bulk_id)
+        sleep(min(poll, max(0.0, deadline - clock())))

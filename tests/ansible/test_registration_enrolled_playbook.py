@@ -1,0 +1,59 @@
+"""Registration that knows enrolled devices, through real `ansible-playbook -vvv` runs against the
+emulator: an enrolled device is never registered again (counted at the emulator), and a replacement
+whose upload fails still says that the tenant changed. The tenant comes from module_defaults of the
+action group `group/tedge_cert.c8y_ca.c8y`, for all three modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ansible.ansible_run import run_playbook, write_inventory
+from tests.ansible.test_early_failures import ANSIBLE_KEYS, always_keys, documented_returns
+
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+OTPS = {"gw-0001": "enrolled-pass-0001", "gw-0002": "enrolled-pass-0002"}
+
+
+def test_register_enroll_register_again_then_a_failed_replacement(tmp_path, tenant, installed_collections):
+    device_dir = tmp_path / "gw-0001"
+    (device_dir / "device-certs").mkdir(parents=True)
+    devices = [{"id": device_id, "one_time_password": otp} for device_id, otp in OTPS.items()]
+    inventory = write_inventory(
+        tmp_path / "inventory.yml", {}, tenant={"url": tenant.url, "ca_bundle": str(tenant.ca_bundle)}, devices=devices,
+        device_dir=str(device_dir),
+    )
+    admin = {"C8Y_USER": tenant.admin_user, "C8Y_PASSWORD": tenant.admin_password, "C8Y_TENANT": tenant.tenant_id}
+    secrets = lambda: [*OTPS.values(), tenant.admin_password, *tenant.tokens_issued]  # noqa: E731
+
+    def play(tag):
+        return run_playbook(PLAYBOOKS / "registration_enrolled.yml", inventory, tmp_path / "ansible", installed_collections,
+                            secrets, "--tags", tag, env=admin)
+
+    run = play("enroll")
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.outcome("register") == "changed"
+    assert run.outcome("enroll") == "changed" and run.result("enroll")["status"] == "changed"
+    assert run.result("info")["subject_cn"] == "gw-0001"  # the group's tenant is accepted there too
+    assert len(tenant.requests_to("bulkNewDeviceRequests")) == 1
+
+    again = run.result("register again")
+    assert run.outcome("register again") == "ok" and again["changed"] is False
+    rows = {row["id"]: row for row in again["devices"]}
+    assert rows["gw-0001"]["result"] == "enrolled" and rows["gw-0001"]["managed_object_id"]
+    assert rows["gw-0002"]["result"] == "present"
+    assert len(tenant.requests_to("bulkNewDeviceRequests")) == 1, "the emulator received no new registration"
+    assert tenant.registry.get("gw-0001") is None, "no new one-time password for the enrolled device"
+    for task, module in (("register", "registration"), ("enroll", "certificate"), ("info", "certificate_info")):
+        result, returns = run.result(task), documented_returns(module)
+        assert set(result) - set(returns) - ANSIBLE_KEYS == set(), f"{task}: undocumented keys"
+        assert always_keys(returns) <= set(result), f"{task}: 'returned: always' keys missing"
+
+    tenant.fault("status", path="bulkNewDeviceRequests", status=422)
+    run = play("replace")
+    assert run.returncode == 0, run.output[-4000:]  # the task ignores its error
+    replaced = run.result("replace, upload fails")
+    assert run.outcome("replace, upload fails") == "failed"
+    assert replaced["changed"] is True, "the pending registration was deleted: the tenant changed"
+    (row,) = replaced["devices"]
+    assert row["result"] == "failed" and row["changed"] is True and "422" in row["reason"]
+    assert tenant.registry.get("gw-0002") is None
