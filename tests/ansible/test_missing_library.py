@@ -16,7 +16,7 @@ from tests.ansible.ansible_run import COLLECTION_SOURCE, run_playbook, write_inv
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 OTP, ADMIN_PASSWORD = "missing-lib-otp-0001", "missing-lib-admin-password"
-MODULES = ("certificate", "registration", "certificate_info")
+MODULES = ("certificate", "registration", "certificate_info", "fleet_info")
 
 
 def bare_python(tmp_path: Path, engine_version: str | None = None) -> Path:
