@@ -58,3 +58,22 @@ def test_the_tarball_holds_the_role_the_changelog_and_the_ee_files(collection_ta
             "meta/execution-environment.yml", "requirements.txt"} <= names
     addresses = [galaxy[key] for key in ("repository", "documentation", "issues", "homepage") if galaxy.get(key)]
     assert not [url for url in addresses if ".invalid" in url or not url.startswith("https://")], addresses
+
+
+def test_the_role_documents_itself_and_every_default(tmp_path, installed_collections):
+    """`ansible-doc -t role` renders the role's argument specs, and main's options are exactly the
+    variables of defaults/main.yml, so that no variable is undocumented or documented but gone."""
+    import yaml
+
+    from tests.ansible.ansible_run import COLLECTION_SOURCE
+
+    env = ansible_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=str(installed_collections))
+    text = subprocess.run([ansible_tool("ansible-doc"), "-t", "role", "tedge_cert.c8y_ca.device"],
+                          capture_output=True, text=True, env=env)
+    assert text.returncode == 0 and "ENTRY POINT" in text.stdout, text.stdout + text.stderr
+    done = subprocess.run([ansible_tool("ansible-doc"), "-t", "role", "--json", "tedge_cert.c8y_ca.device"],
+                          capture_output=True, text=True, env=env, check=True)
+    entry_points = json.loads(done.stdout)["tedge_cert.c8y_ca.device"]["entry_points"]
+    assert set(entry_points) == {"main", "plan", "engine"}
+    defaults = yaml.safe_load((COLLECTION_SOURCE / "roles" / "device" / "defaults" / "main.yml").read_text())
+    assert set(entry_points["main"]["options"]) == set(defaults)
