@@ -43,3 +43,11 @@ def collection_imports(tmp_path_factory):
     sys.path.insert(0, str(root))
     yield root
     sys.path.remove(str(root))
+
+
+@pytest.fixture(scope="session")
+def device_wheel(tmp_path_factory):
+    """The engine's wheel, as `pip wheel --no-deps .` builds it for devices (once per session)."""
+    from tests.test_wheel_contents import ROOT, build_wheel
+
+    return build_wheel(ROOT, tmp_path_factory.mktemp("wheel"))

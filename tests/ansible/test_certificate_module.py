@@ -193,3 +193,32 @@ def test_after_a_failure_with_the_tenant_a_run_backs_off_check_mode_plans_and_ig
     failed, forced = call_module("certificate", {**args, "ignore_backoff": True})
     assert not failed, forced["msg"]
     assert forced["status"] == "changed" and len(tenant.requests_to("simpleenroll")) == asked + 1
+
+
+def test_a_state_file_with_the_password_in_memory_enrolls(tmp_path, tenant):
+    """What the device role does: the desired state in a file, the one-time password beside it in memory."""
+    tenant.register("gw-0001", OTP)
+    (tmp_path / "device-certs").mkdir()
+    state = tmp_path / "reconcile.yaml"
+    state.write_text(yaml.safe_dump({
+        "device_id": "gw-0001",
+        "tenant": {"url": tenant.url, "ca_bundle": str(tenant.ca_bundle), "timeout": "5s"},
+        "enrollment": {"one_time_password_file": str(tmp_path / "no-such-file"), "max_wait": "3s", "retry_every": "1s"},
+        "renewal": {"auth": "device-token", "token_url": tenant.token_url},
+        "activation": {"strategy": "none", "verify": "none"},
+    }))
+    args = {"state_file": str(state), "config_dir": str(tmp_path), "enrollment": {"one_time_password": OTP}}
+    failed, result = call_module("certificate", args)
+    assert not failed, result["msg"]
+    assert result["changed"] is True and result["certificate"]["subject_cn"] == "gw-0001"
+    assert len(tenant.requests_to("simpleenroll")) == 1
+    assert OTP not in json.dumps(result) and not [name for name, value in os.environ.items() if OTP in value]
+
+
+def test_a_state_file_takes_no_other_enrollment_option(tmp_path):
+    state = tmp_path / "reconcile.yaml"
+    state.write_text("device_id: gw-0001\n")
+    args = {"state_file": str(state), "enrollment": {"one_time_password": OTP, "max_wait": "1s"}}
+    failed, result = call_module("certificate", args)
+    assert failed and result["exit_name"] == "bad_input"
+    assert result["msg"].startswith("enrollment.max_wait: comes from the desired-state file")

@@ -24,7 +24,7 @@ INLINE_STAMP = ".ansible-certificate.reconcile-stamp.json"
 def options(config_dir, **changes) -> dict:
     return {"device_id": "gw-0001", "config_dir": str(config_dir), "tenant": {"url": "https://127.0.0.1:9"},
             "enrollment": {"one_time_password": "secret-0001"}, "activation": {"strategy": "none", "verify": "none"},
-            "report": {"twin": "off"},  # no local broker here: a failed twin publication would leave no stamp
+            "report": {"twin": "off"},  # no local broker here: a twin left unpublished is a warning, and no stamp
             **changes}
 
 

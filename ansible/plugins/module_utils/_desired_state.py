@@ -52,15 +52,18 @@ def load_desired_state(params, required=True):
     if params.get("device_id") is None:
         from reconciler.desired.source import load_spec, load_spec_or_defaults
 
+        password = _password_beside_a_file(params.get("enrollment"))
         file = Path(params["state_file"]) if params["state_file"] else None
-        if required:
-            return load_spec(params.get("config_dir"), file), None
-        return load_spec_or_defaults(params.get("config_dir"), file).spec, None
+        if not required:
+            return load_spec_or_defaults(params.get("config_dir"), file).spec, None
+        spec = load_spec(params.get("config_dir"), file)
+        if password is None:
+            return spec, None
+        return _with_password_in_memory(spec), {IN_MEMORY_PASSWORD: password}
     config_dir = config_dir_from(params.get("config_dir"))
     config = load_tedge_config(config_dir)
     data, password = desired_state_data(params)
-    if password is not None and not password.strip():  # else the engine would name our private variable
-        raise BadInput(f"enrollment.{ONE_TIME_PASSWORD}: must not be empty")
+    _check_password(password)
     try:
         desired = DesiredState.model_validate(data)
     except ValidationError as err:
@@ -70,3 +73,33 @@ def load_desired_state(params, required=True):
     # Relative paths in inline options are relative to the config dir (a file's, to the file).
     environ = None if password is None else {IN_MEMORY_PASSWORD: password}
     return resolve(desired, config, config_dir.absolute()), environ
+
+
+def _check_password(password):
+    if password is not None and not password.strip():  # else the engine would name our private variable
+        from reconciler.basics.errors import BadInput
+
+        raise BadInput(f"enrollment.{ONE_TIME_PASSWORD}: must not be empty")
+
+
+def _password_beside_a_file(enrollment):
+    """The in-memory password given with a desired-state file; any other enrollment option is refused,
+    since the file has the say (the role writes the file and passes the password this way)."""
+    from reconciler.basics.errors import BadInput
+
+    given = _given(enrollment or {})
+    others = sorted(name for name in given if name != ONE_TIME_PASSWORD)
+    if others:
+        raise BadInput(
+            f"enrollment.{others[0]}: comes from the desired-state file; with state_file (or without device_id) "
+            f"only enrollment.{ONE_TIME_PASSWORD} may be given"
+        )
+    password = given.get(ONE_TIME_PASSWORD)
+    _check_password(password)
+    return password
+
+
+def _with_password_in_memory(spec):
+    """The file's desired state, its one-time password read from the module's own mapping instead."""
+    enrollment = spec.enrollment.model_copy(update={"one_time_password_file": None, "one_time_password_env": IN_MEMORY_PASSWORD})
+    return spec.model_copy(update={"enrollment": enrollment})

@@ -97,9 +97,11 @@ def desired_state_argument_spec():
 
 
 # A desired-state file on the host replaces every inline section; the sections need a device id.
-# `tenant` is the exception: every module of the action group takes it, so `module_defaults` may set it for
+# `tenant` is an exception: every module of the action group takes it, so `module_defaults` may set it for
 # a task that reads a file; there it is ignored with a warning (the file is the one copy the timer reads too).
-_FILE_EXCLUDES = sorted(name for name in SECTIONS if name != "tenant")
+# `enrollment` is the other: with a file, it may carry the in-memory one-time password alone (checked in
+# _desired_state.py), which no file can hold.
+_FILE_EXCLUDES = sorted(name for name in SECTIONS if name not in ("tenant", "enrollment"))
 DESIRED_STATE_MUTUALLY_EXCLUSIVE = [("state_file", name) for name in ["device_id"] + _FILE_EXCLUDES]
 DESIRED_STATE_REQUIRED_BY = dict((name, "device_id") for name in _FILE_EXCLUDES)
 

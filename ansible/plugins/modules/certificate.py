@@ -98,6 +98,8 @@ options:
           - The one-time password itself, held in memory only; never written to disk or put in the environment
             of the activation command. The natural way to pass a vaulted or generated password.
           - Only in this module; the desired-state file has the two options below instead.
+          - The one enrollment option allowed with O(state_file) (it takes the place of the file's own password
+            source); the rest of O(enrollment) comes from the file.
         type: str
       one_time_password_file:
         description: A file on the managed host holding the one-time password.

@@ -16,6 +16,10 @@ description: Writes one JSON object per task result to the file named by RECORD_
 """
 
 
+def _public(result, name):
+    return getattr(result, name) if hasattr(type(result), name) else getattr(result, "_" + name)
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -23,18 +27,20 @@ class CallbackModule(CallbackBase):
     CALLBACK_NEEDS_ENABLED = True
 
     def _record(self, outcome, result):
+        # ansible-core 2.19 made host, task and result public; 2.16-2.18 have only the private names.
+        host, task = _public(result, "host"), _public(result, "task")
         line = {
-            "host": result.host.name,
-            "task": result.task.get_name(),
-            "action": result.task.action,
+            "host": host.name,
+            "task": task.get_name(),
+            "action": task.action,
             "outcome": outcome,
-            "result": result.result,
+            "result": _public(result, "result"),
         }
         with open(os.environ["RECORD_RESULTS_FILE"], "a", encoding="utf-8") as handle:
             handle.write(json.dumps(line, default=str) + "\n")
 
     def v2_runner_on_ok(self, result):
-        self._record("changed" if result.result.get("changed") else "ok", result)
+        self._record("changed" if _public(result, "result").get("changed") else "ok", result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._record("failed", result)

@@ -1,0 +1,215 @@
+"""The device role (tedge_cert.c8y_ca.device) through real `ansible-playbook -vvv` runs on localhost:
+from an empty venv path to an enrolled device on a timer, against the tenant emulator. Units, links and
+the cron entry go into a temporary root (no systemd runs here), where systemd-analyze and systemctl
+--root check them."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reconciler.basics.timestamps import utc_now
+from reconciler.device.observe import observe_cert
+from tests.ansible.ansible_run import run_playbook, write_inventory
+
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+OTP = "device-role-otp-0001"
+DEVICE = "gw-role-1"
+ROLE = "tedge_cert.c8y_ca.device : "  # how Ansible names the role's tasks
+UNITS = ("tedge-cert-reconcile.service", "tedge-cert-reconcile.timer")
+RENEWERS = ("tedge-cert-renewer@c8y.timer", "tedge-cert-renewer-c8y@prod.timer")
+RENEWER_TEMPLATE = "[Unit]\nDescription=thin-edge's renewer %i\n[Timer]\nOnCalendar=hourly\n[Install]\nWantedBy=timers.target\n"
+
+
+class Device:
+    """The folders of one device on this machine: venv, config dir, and a root for units."""
+
+    def __init__(self, tmp_path: Path, tenant, wheel: Path):
+        self.tmp, self.tenant = tmp_path, tenant
+        self.venv = tmp_path / "opt" / "tedge-cert-reconciler"
+        self.config_dir = tmp_path / "etc-tedge"
+        self.state_file = self.config_dir / "reconcile.yaml"
+        self.root = tmp_path / "root"
+        (self.config_dir / "device-certs").mkdir(parents=True)
+        self.install_tedge_renewers()
+        self.vars = {
+            "reconciler_wheel": str(wheel),
+            "reconciler_venv": str(self.venv),
+            "reconciler_python": sys.executable,
+            "reconciler_state_file": str(self.state_file),
+            "reconciler_scheduler": "systemd",
+            "device_root": str(self.root),
+            "device_config_dir": str(self.config_dir),
+            "device_one_time_password": OTP,
+            "device_tenant": {"url": tenant.url, "ca_bundle": str(tenant.ca_bundle), "timeout": "5s"},
+            "device_enrollment": {"max_wait": "3s", "retry_every": "1s"},
+            "device_renewal": {"auth": "device-token", "token_url": tenant.token_url},
+            "device_activation": {"strategy": "none", "verify": "none"},  # no thin-edge on this machine
+            "device_paths": {"cert_mode": "0644"},
+        }
+
+    def install_tedge_renewers(self):
+        """thin-edge's renewer timers, installed and enabled as its package leaves them."""
+        lib = self.root / "lib" / "systemd" / "system"
+        lib.mkdir(parents=True)
+        (self.root / "etc" / "systemd" / "system").mkdir(parents=True)
+        for template in ("tedge-cert-renewer@.timer", "tedge-cert-renewer-c8y@.timer"):
+            (lib / template).write_text(RENEWER_TEMPLATE)
+        self.systemctl("enable", *RENEWERS)
+        assert all(self.wants(name).is_symlink() for name in RENEWERS)
+
+    def systemctl(self, *args: str) -> str:
+        done = subprocess.run(["systemctl", f"--root={self.root}", *args], capture_output=True, text=True, timeout=60)
+        return done.stdout.strip()
+
+    def wants(self, unit: str) -> Path:
+        return self.root / "etc" / "systemd" / "system" / "timers.target.wants" / unit
+
+    def unit(self, name: str) -> Path:
+        return self.root / "etc" / "systemd" / "system" / name
+
+    def run(self, *args: str, **changes):
+        self.vars.update(changes)
+        inventory = write_inventory(self.tmp / "inventory.yml", {DEVICE: dict(self.vars)})
+        return run_playbook(PLAYBOOKS / "device_role.yml", inventory, self.tmp / "ansible", self.collections,
+                            lambda: [OTP, *self.tenant.tokens_issued], *args, timeout=600)
+
+    def desired_state(self) -> dict:
+        return yaml.safe_load(self.state_file.read_text())
+
+    def certificate(self):
+        return observe_cert(self.config_dir / "device-certs" / "tedge-certificate.pem").info
+
+
+@pytest.fixture
+def device(tmp_path, tenant, device_wheel, installed_collections):
+    found = Device(tmp_path, tenant, device_wheel)
+    found.collections = installed_collections
+    return found
+
+
+def changed_tasks(run) -> set[str]:
+    return {r["task"] for r in run.records if r["outcome"] == "changed"}
+
+
+@pytest.mark.timeout(900)
+def test_from_an_empty_venv_path_to_an_enrolled_device_on_a_timer_then_nothing_changes(device, tenant):
+    tenant.register(DEVICE, OTP)
+    assert not device.venv.exists()
+    units_before = sorted(p.name for p in device.root.rglob("*"))
+
+    check = device.run("--check")
+    assert check.returncode == 0, check.output[-6000:]
+    assert not device.venv.exists() and not device.state_file.exists()
+    assert sorted(p.name for p in device.root.rglob("*")) == units_before
+    assert tenant.requests_to("simpleenroll") == []
+
+    first = device.run()
+    assert first.returncode == 0, first.output[-6000:]
+    # The engine, in its own venv, from the wheel; the modules ran with that venv's Python.
+    version = subprocess.run([device.venv / "bin" / "reconcile", "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == "reconcile 0.1.0"
+    assert f"{device.venv}/bin/python" in first.output  # the certificate task's interpreter
+    # The desired state: one file, from the role's variables, root's, 0644.
+    assert device.desired_state() == {
+        "device_id": DEVICE,
+        "tenant": device.vars["device_tenant"],
+        "enrollment": device.vars["device_enrollment"],
+        "renewal": device.vars["device_renewal"],
+        "activation": device.vars["device_activation"],
+        "paths": {"cert_mode": "0644"},
+    }
+    mode = device.state_file.stat()
+    assert stat.S_IMODE(mode.st_mode) == 0o644 and mode.st_uid == 0
+    assert OTP not in device.state_file.read_text()
+    # Enrolled against the emulator, once.
+    assert first.outcome(ROLE + "Enroll or renew the certificate", DEVICE) == "changed"
+    assert len(tenant.requests_to("simpleenroll")) == 1
+    info = device.certificate()
+    assert info.subject_cn == DEVICE and info.not_after > utc_now()
+    # The units: templated to the venv and the file, verified by systemd, the timer enabled.
+    service = device.unit(UNITS[0]).read_text()
+    assert f"\nExecStart={device.venv}/bin/reconcile -f {device.state_file}\n" in service
+    verify = subprocess.run(["systemd-analyze", "verify", *(str(device.unit(u)) for u in UNITS)],
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
+    assert device.wants("tedge-cert-reconcile.timer").is_symlink()
+    assert device.systemctl("is-enabled", "tedge-cert-reconcile.timer") == "enabled"
+    # thin-edge's renewers: no longer wanted by timers.target, and masked.
+    for renewer in RENEWERS:
+        assert not device.wants(renewer).exists() and not device.wants(renewer).is_symlink(), renewer
+        assert device.unit(renewer).is_symlink() and str(device.unit(renewer).readlink()) == "/dev/null"
+        assert device.systemctl("is-enabled", renewer) == "masked"
+
+    second = device.run()
+    assert second.returncode == 0, second.output[-6000:]
+    assert changed_tasks(second) == set()
+    assert {r["outcome"] for r in second.records} <= {"ok", "skipped"}
+    assert second.result(ROLE + "Enroll or renew the certificate", DEVICE)["status"] == "converged"
+    assert len(tenant.requests_to("simpleenroll")) == 1
+
+
+@pytest.mark.timeout(900)
+def test_a_changed_variable_changes_the_file_and_the_run_reconciles_it_and_a_bad_one_is_refused(device, tenant):
+    tenant.register(DEVICE, OTP)
+    assert device.run().returncode == 0
+    cert = device.config_dir / "device-certs" / "tedge-certificate.pem"
+    assert stat.S_IMODE(cert.stat().st_mode) == 0o644
+
+    changed = device.run(device_paths={"cert_mode": "0640"})
+    assert changed.returncode == 0, changed.output[-6000:]
+    assert changed_tasks(changed) == {ROLE + "Write the desired state", ROLE + "Enroll or renew the certificate"}
+    assert device.desired_state()["paths"] == {"cert_mode": "0640"}
+    assert stat.S_IMODE(cert.stat().st_mode) == 0o640
+    assert "PermissionsDrift" in changed.result(ROLE + "Enroll or renew the certificate", DEVICE)["reasons"]
+
+    before = device.state_file.read_text()
+    refused = device.run(device_validity={"renew_before": "soon"})
+    assert refused.returncode == 2
+    assert refused.outcome(ROLE + "Write the desired state", DEVICE) == "failed"
+    assert "validity.renew_before" in refused.result(ROLE + "Write the desired state", DEVICE)["msg"] + refused.output
+    assert device.state_file.read_text() == before, "the old desired state stays"
+
+
+@pytest.mark.timeout(900)
+def test_without_systemd_a_cron_entry_with_jitter(device, tenant):
+    tenant.register(DEVICE, OTP)
+    missing = device.run(reconciler_scheduler="cron")
+    assert missing.returncode == 2 and "install cron" in missing.result(ROLE + "Require cron", DEVICE)["msg"]
+    (device.root / "etc" / "cron.d").mkdir()
+    run = device.run()
+    assert run.returncode == 0, run.output[-6000:]
+    entry = (device.root / "etc" / "cron.d" / "tedge-cert-reconcile").read_text()
+    (line,) = [line for line in entry.splitlines() if not line.startswith("#")]
+    assert line.startswith(f"0 * * * * root {device.venv}/bin/reconcile -f {device.state_file} --jitter 45m ")
+    assert not device.unit(UNITS[1]).exists()
+    assert len(tenant.requests_to("simpleenroll")) == 1
+    assert all(device.wants(name).is_symlink() for name in RENEWERS), "cron alone: systemd's links left as they were"
+
+
+def test_the_role_installs_the_projects_units_and_cron_entry():
+    """The role's templates are examples/systemd/ and the cron example, but for the venv and the file:
+    every setting the same, so that the hardening tested on the examples is what devices get."""
+    import jinja2
+
+    from tests.ansible.ansible_run import COLLECTION_SOURCE, ROOT
+
+    templates = COLLECTION_SOURCE / "roles" / "device" / "templates"
+    values = {"reconciler_venv": "/usr/local", "reconciler_state_file": "/etc/tedge/reconcile.yaml",
+              "ansible_managed": "Ansible managed", "reconciler_cron_jitter": "45m",
+              "reconciler_cron_options": yaml.safe_load((COLLECTION_SOURCE / "roles" / "device" / "defaults" / "main.yml")
+                                                        .read_text())["reconciler_cron_options"]}
+
+    def settings(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+    pairs = [(templates / f"{unit}.j2", ROOT / "examples" / "systemd" / unit) for unit in UNITS]
+    pairs.append((templates / "cron.d-tedge-cert-reconcile.j2", ROOT / "examples" / "cron.d-tedge-cert-reconcile"))
+    for template, example in pairs:
+        rendered = jinja2.Template(template.read_text(), undefined=jinja2.StrictUndefined).render(values)
+        assert settings(rendered) == settings(example.read_text()), template.name
