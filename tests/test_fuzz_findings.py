@@ -107,8 +107,15 @@ def test_a_device_list_yaml_can_only_be_bad_input(tmp_path, yaml_text):
 
 
 def test_a_bulk_report_nested_deeper_than_python_recurses_is_no_report(monkeypatch):
-    admin = admin_answered_by(monkeypatch, lambda: Answer(201, JSON, JSON_BOMB))
+    answers = iter([Answer(404, JSON, b"{}")])  # the identity look-up first: the device has not enrolled
+    admin = admin_answered_by(monkeypatch, lambda: next(answers, Answer(201, JSON, JSON_BOMB)))
     with pytest.raises(TenantRefused, match="without a JSON report"):
+        register_devices(admin, [DeviceRegistration("gw-0001", "password-0001")])
+
+
+def test_an_identity_answer_nested_deeper_than_python_recurses_is_refused(monkeypatch):
+    admin = admin_answered_by(monkeypatch, lambda: Answer(200, JSON, JSON_BOMB))
+    with pytest.raises(TenantRefused, match="no managedObject.id"):
         register_devices(admin, [DeviceRegistration("gw-0001", "password-0001")])
 
 
