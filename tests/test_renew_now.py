@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from reconciler.basics.layout import list_backups, state_file
 from reconciler.device.backup import CERT_FILE, KEY_FILE
-from reconciler.runs.run_history import read_history
+from reconciler.runs.history_file import read_history
 from reconciler.x509.facts import certificate_info, load_certificates
 from tests.device_files import converged_device
 from tests.reconcile_cli import run as reconcile

@@ -244,11 +244,12 @@ HISTORY_TOKENS = (b'"', b"null", b"true", b"0", b"-1", b"2", b"256", b'"2026-06-
 
 def test_a_history_the_answer_advances_is_one_the_engine_reads_the_same(tmp_path):
     """Differential: whatever the run history holds, the answer from the stamp either leaves it to the
-    full engine or reads it as run_history.parse_history does, and writes what run_history would."""
+    full engine or reads it as history_codec.parse_history does, and writes what run_history would."""
     from datetime import datetime, timezone
 
     from reconciler.converged.history import NotForTheStamp, converged_history, previous_history
-    from reconciler.runs.run_history import RunOutcome, after_run, history_dict, parse_history
+    from reconciler.runs.history_codec import history_dict, parse_history
+    from reconciler.runs.run_history import RunOutcome, after_run
 
     samples = [
         json.dumps({"format": 1, "device_id": "gw-0001", "last_run": {"time": "2026-06-01T12:00:00Z", "status": "converged",

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from reconciler.basics.layout import state_file
 from reconciler.converged.stamp import stamp_path
-from reconciler.runs.run_history import LastRun, RunHistory, read_history
+from reconciler.runs.history_file import read_history
+from reconciler.runs.run_history import LastRun, RunHistory
 from reconciler.runs.twin import is_due, next_publication_due, twin_digest, twin_document
 from reconciler.x509.facts import certificate_info, load_certificates
 from tests.device_files import converged_device

@@ -59,7 +59,7 @@ def _is_text(value) -> bool:
 
 
 def _check_run(run, fields: tuple[str, ...]) -> None:
-    """A last_run or last_failure object as run_history.parse_history accepts it."""
+    """A last_run or last_failure object as history_codec.parse_history accepts it."""
     if run is None:
         return
     _check(isinstance(run, dict), "not an object")
@@ -69,7 +69,7 @@ def _check_run(run, fields: tuple[str, ...]) -> None:
 
 
 def _check_request(request) -> None:
-    """A last_request object (an explicit renewal, kept as a record) as run_history.parse_history accepts it."""
+    """A last_request object (an explicit renewal, kept as a record) as history_codec.parse_history accepts it."""
     if request is None:
         return
     _check(isinstance(request, dict) and _is_time(request.get("time")), "bad last_request")
@@ -100,7 +100,7 @@ def clean_history(document, device_id: str) -> dict:
 
 
 def converged_history(previous: dict | None, device_id: str, now: datetime) -> dict:
-    """The file's content after a converged run at `now` (run_history.after_run and history_dict)."""
+    """The file's content after a converged run at `now` (run_history.after_run and history_codec.history_dict)."""
     when = format_time(now.replace(microsecond=0))
     failure = None if previous is None else previous.get("last_failure")
     return {

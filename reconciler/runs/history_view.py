@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from reconciler.planning.backoff import desired_state_digest, in_force
-from reconciler.runs.run_history import RunHistory, history_dict
+from reconciler.runs.history_codec import history_dict
+from reconciler.runs.run_history import RunHistory
 
 # Bookkeeping of the file, not news for a reader: its format, the digest that ties a backoff to a desired
 # state, and the digest of the twin last published.

@@ -26,7 +26,7 @@ def write_run_metrics(path: Path, spec, report, exit_code: int) -> None:
         from reconciler.runs.facts import cert_facts
         from reconciler.basics.layout import state_file
         from reconciler.device.observe import observe_cert
-        from reconciler.runs.run_history import read_history
+        from reconciler.runs.history_file import read_history
 
         certificate = cert_facts(observe_cert(spec.paths.cert), spec.validity.renew_before, utc_now())
         history = read_history(state_file(spec.paths.cert))

@@ -25,7 +25,8 @@ from reconciler.device.observe import observe
 from reconciler.planning.model import Plan
 from reconciler.runs.facts import observation_facts
 from reconciler.runs.report import Report
-from reconciler.runs.run_history import SUCCESS, RunHistory, read_history
+from reconciler.runs.history_file import read_history
+from reconciler.runs.run_history import SUCCESS, RunHistory
 from reconciler.runs.twin import publish_twin
 
 CHECK_EVERY_SECONDS = 1.0

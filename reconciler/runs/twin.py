@@ -21,7 +21,8 @@ from reconciler.basics.logs import warn
 from reconciler.basics.timestamps import format_time, parse_time
 from reconciler.c8y.mqtt_publish import LocalBroker, publish_retained
 from reconciler.desired.model import DesiredState
-from reconciler.runs.run_history import RunHistory, write_history
+from reconciler.runs.history_file import write_history
+from reconciler.runs.run_history import RunHistory
 
 TOOL_NAME = "tedge-cert-reconciler"
 REPUBLISH_EVERY = timedelta(days=1)

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from reconciler.basics.layout import state_file
-from reconciler.runs.run_history import RunOutcome, record_run
+from reconciler.runs.history_file import record_run
+from reconciler.runs.run_history import RunOutcome
 from tests.ansible.module_call import call_module
 from tests.device_files import converged_device
 
@@ -114,7 +115,7 @@ def test_a_tenant_from_module_defaults_is_accepted_and_unused(tmp_path):
 
 
 def test_the_history_has_exactly_the_documented_keys(tmp_path):
-    """A field the run history gains (run_history.history_dict) must be documented, or left out in history_view."""
+    """A field the run history gains (history_codec.history_dict) must be documented, or left out in history_view."""
     from tests.ansible.test_early_failures import documented_returns
 
     _, cert = converged_device(tmp_path)

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from c8y_emulator.ca import CertificateAuthority
 from reconciler.basics.layout import lock_file, state_file
-from reconciler.runs.run_history import read_history
+from reconciler.runs.history_file import read_history
 from reconciler.x509.facts import certificate_info
 from tests.device_files import converged_device, write_state
 from tests.reconcile_cli import UNREACHABLE_TENANT, run

@@ -17,18 +17,9 @@ from reconciler.planning.model import RenewalRequest
 from reconciler.runs.engine import reconcile
 from reconciler.basics.layout import state_file
 from reconciler.desired.resolve import resolve
-from reconciler.runs.run_history import (
-    MAX_BYTES,
-    LastFailure,
-    LastRun,
-    RunHistory,
-    RunOutcome,
-    after_run,
-    history_dict,
-    parse_history,
-    read_history,
-    write_history,
-)
+from reconciler.runs.history_codec import history_dict, parse_history
+from reconciler.runs.history_file import MAX_BYTES, read_history, write_history
+from reconciler.runs.run_history import LastFailure, LastRun, RunHistory, RunOutcome, after_run
 from tests.device_files import converged_device
 from tests.local_authority import LocalAuthority
 from tests.resolved_spec import resolved_spec

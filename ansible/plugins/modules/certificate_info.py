@@ -373,7 +373,7 @@ def main():
     from reconciler.desired.source import load_spec_or_defaults
     from reconciler.desired.types import parse_renew_before
     from reconciler.runs.history_view import history_view
-    from reconciler.runs.run_history import read_history
+    from reconciler.runs.history_file import read_history
 
     params, file, history, now = module.params, None, None, utc_now()
     try:
