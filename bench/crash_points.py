@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import PROXY_VARIABLES  # noqa: E402
 from c8y_emulator.server import TenantEmulator  # noqa: E402
+from tests.conftest import PROXY_VARIABLES  # noqa: E402
 from tests.crash.campaign import count_calls, crash_campaign  # noqa: E402
 from tests.crash.scenarios import SCENARIOS  # noqa: E402
 

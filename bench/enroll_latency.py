@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure import run_once  # noqa: E402
 from reconciler.c8y.admin import AdminClient, load_admin_credentials  # noqa: E402
 from reconciler.c8y.registration import DeviceRegistration, register_devices  # noqa: E402
-from reconciler.runs.engine import reconcile  # noqa: E402
-from reconciler.desired.resolve import resolve  # noqa: E402
 from reconciler.desired.load import load_desired_state  # noqa: E402
+from reconciler.desired.resolve import resolve  # noqa: E402
 from reconciler.desired.tedge_toml import load_tedge_config  # noqa: E402
+from reconciler.runs.engine import reconcile  # noqa: E402
 
 PASSWORD = "bench-password-1"
 ALGORITHMS = ("ec-p256", "rsa-2048")

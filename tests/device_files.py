@@ -11,8 +11,8 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from c8y_emulator.ca import CertificateAuthority
-from reconciler.x509.keys import generate_private_key, private_key_pem
 from reconciler.x509.facts import certificates_pem
+from reconciler.x509.keys import generate_private_key, private_key_pem
 
 _CA = None
 

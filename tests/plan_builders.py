@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from reconciler.planning.observation import CertFacts, FileInfo, KeyFacts, Observation, Ownership
-from reconciler.desired.resolve import resolve
 from reconciler.desired.model import DesiredState
+from reconciler.desired.resolve import resolve
 from reconciler.desired.tedge_toml import TedgeConfig
+from reconciler.planning.observation import CertFacts, FileInfo, KeyFacts, Observation, Ownership
 from reconciler.x509.facts import CertificateInfo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.desired.resolve import resolve
-from reconciler.desired.model import DesiredState
 from reconciler.desired.load import load_desired_state
+from reconciler.desired.model import DesiredState
+from reconciler.desired.resolve import resolve
 from reconciler.desired.tedge_toml import load_tedge_config
 from tests.device_files import write_state
 

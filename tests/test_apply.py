@@ -11,18 +11,17 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from reconciler.planning.backends import Backends
-from reconciler.device.backup import CERT_FILE, KEY_FILE
-from reconciler.runs.engine import reconcile
 from reconciler.basics.errors import Locked
 from reconciler.basics.layout import list_backups, lock_file
 from reconciler.basics.lock import exclusive_lock
 from reconciler.desired.resolve import resolve
+from reconciler.device.backup import CERT_FILE, KEY_FILE
+from reconciler.planning.backends import Backends
+from reconciler.runs.engine import reconcile
 from reconciler.x509.facts import load_certificates, load_private_key, public_key_id
 from tests.device_files import converged_device, write_cert, write_key
 from tests.local_authority import LocalAuthority
 from tests.resolved_spec import resolved_spec
-
 
 
 def _run(spec, authority=None, **kwargs):

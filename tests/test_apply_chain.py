@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from reconciler.planning.backends import Backends
-from reconciler.x509.chain import fingerprint
 from c8y_emulator.ca import CertificateAuthority
+from reconciler.desired.load import load_desired_state
+from reconciler.desired.resolve import resolve
+from reconciler.desired.tedge_toml import load_tedge_config
+from reconciler.planning.backends import Backends
 from reconciler.runs.engine import reconcile
 from reconciler.runs.report import report_dict
-from reconciler.desired.resolve import resolve
-from reconciler.desired.load import load_desired_state
-from reconciler.desired.tedge_toml import load_tedge_config
+from reconciler.x509.chain import fingerprint
 from tests.device_files import converged_device, shared_ca, write_state
 from tests.local_authority import LocalAuthority
 

@@ -10,8 +10,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from reconciler.x509.chain import chain_problem, fingerprint
 from c8y_emulator.ca import CertificateAuthority
+from reconciler.x509.chain import chain_problem, fingerprint
 from tests.device_files import device_name
 
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from reconciler.basics.layout import lock_file
+from reconciler.x509.facts import load_private_key
 from tests.device_files import converged_device, write_cert, write_state
 from tests.reconcile_cli import run
 from tests.tenant_device import make_device
-from reconciler.x509.facts import load_private_key
 
 
 def _files(folder: Path) -> dict:

@@ -9,7 +9,13 @@ import pytest
 
 from reconciler.device.backup import CERT_FILE
 from tests.crash.campaign import CampaignResult, PointOutcome
-from tests.crash.invariants import SPENT_PASSWORD, backup_problems, leftover_problems, live_pair_problems, lost_answer_problems
+from tests.crash.invariants import (
+    SPENT_PASSWORD,
+    backup_problems,
+    leftover_problems,
+    live_pair_problems,
+    lost_answer_problems,
+)
 from tests.crash.strace_run import parse_trace
 from tests.device_files import converged_device, device_name, shared_ca, write_cert, write_key
 from tests.tenant_device import Device

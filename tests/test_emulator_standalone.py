@@ -8,7 +8,6 @@ import signal
 import stat
 import subprocess
 import sys
-
 from pathlib import Path
 
 import requests

@@ -3,11 +3,11 @@ a password over in memory this way, never through the process environment."""
 
 from __future__ import annotations
 
+from reconciler.desired.model import DesiredState
+from reconciler.desired.resolve import resolve
+from reconciler.desired.tedge_toml import load_tedge_config
 from reconciler.planning.backends import Backends
 from reconciler.runs.engine import reconcile
-from reconciler.desired.resolve import resolve
-from reconciler.desired.model import DesiredState
-from reconciler.desired.tedge_toml import load_tedge_config
 from tests.local_authority import LocalAuthority
 
 NAME, PASSWORD = "IN_MEMORY_ONE_TIME_PASSWORD", "in-memory-pass-0001"

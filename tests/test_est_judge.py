@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from reconciler.basics.errors import TenantRefused, TimedOut, Unreachable
 from reconciler.c8y.est import csr_body, judge, retry_after_seconds
 from reconciler.c8y.http import Answer, Transient
 from reconciler.c8y.progress import Progress
 from reconciler.c8y.retry import Pace, ServerWait, keep_trying
-from reconciler.basics.errors import TenantRefused, TimedOut, Unreachable
 from tests.conftest import ROOT
 
 ROOT_FIXTURE = ROOT / "tests" / "fixtures" / "c8y" / "simpleenroll-response.b64"

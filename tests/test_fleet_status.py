@@ -10,9 +10,8 @@ import os
 import pty
 import subprocess
 import time
-from urllib.parse import parse_qs
-
 from types import SimpleNamespace
+from urllib.parse import parse_qs
 
 import pytest
 

@@ -14,10 +14,10 @@ import warnings
 
 from cryptography import x509
 
+from reconciler.device.observe import observe_cert
+from reconciler.planning.observation import CertFacts
 from reconciler.x509.answer import certificates_from_answer
 from reconciler.x509.chain import chain_problem
-from reconciler.planning.observation import CertFacts
-from reconciler.device.observe import observe_cert
 from reconciler.x509.facts import CertificateInfo, certificate_info, load_certificates
 from tests.fuzz_corpus import root
 from tests.fuzz_harness import cases, fresh_file, fuzz

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.basics.errors import BadInput
-from reconciler.desired.resolve import resolve
-from reconciler.desired.model import DesiredState
 from reconciler.desired.load import load_desired_state
+from reconciler.desired.model import DesiredState
+from reconciler.desired.resolve import resolve
 from reconciler.desired.tedge_toml import TedgeConfig, load_tedge_config
 from tests.conftest import ROOT
 from tests.fuzz_harness import cases, fresh_file, fuzz

@@ -13,8 +13,8 @@ import math
 from collections import Counter
 from datetime import datetime, timezone
 
-from reconciler.c8y.est import Verdict, judge, retry_after_seconds
 from reconciler.basics.errors import TenantRefused
+from reconciler.c8y.est import Verdict, judge, retry_after_seconds
 from tests.fuzz_corpus import REAL_ANSWER
 from tests.fuzz_harness import cases, fuzz
 from tests.http_text import as_answer

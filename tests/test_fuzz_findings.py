@@ -13,26 +13,26 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from reconciler.c8y.admin import load_admin_credentials
-from reconciler.x509.answer import certificates_from_answer
-from reconciler.x509.chain import chain_problem
-from reconciler.x509.pkcs7 import SIGNED_DATA_OID
 from c8y_emulator.pkcs7_writer import DATA_OID, certs_only
-from reconciler.c8y.est import judge, retry_after_seconds
-from reconciler.c8y.http import Answer, Transient, new_session, send
 from reconciler.basics.durations import parse_duration
 from reconciler.basics.errors import BadInput, TenantRefused
+from reconciler.c8y.admin import load_admin_credentials
+from reconciler.c8y.est import judge, retry_after_seconds
+from reconciler.c8y.http import Answer, Transient, new_session, send
 from reconciler.c8y.registration import DeviceRegistration, register_devices, registration_status
 from reconciler.cli.register_input import devices_from_file
-from reconciler.desired.resolve import resolve
 from reconciler.desired.load import load_desired_state
+from reconciler.desired.resolve import resolve
 from reconciler.desired.tedge_toml import load_tedge_config
+from reconciler.x509.answer import certificates_from_answer
+from reconciler.x509.chain import chain_problem
 from reconciler.x509.facts import key_algorithm, load_certificates, load_private_key
+from reconciler.x509.pkcs7 import SIGNED_DATA_OID
 from tests.ber_mutations import elements, length_field, replace
 from tests.fuzz_corpus import chain, root
 from tests.fuzz_mutators import answer_mutator
-from tests.replay_server import ReplayServer
 from tests.http_text import admin_answered_by
+from tests.replay_server import ReplayServer
 
 JSON = {"content-type": "application/json"}
 JSON_BOMB = b"[" * 30_000  # under the 32 KiB answer cap (limits.py); json recurses once per bracket

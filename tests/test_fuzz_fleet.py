@@ -11,7 +11,14 @@ from reconciler.c8y.certificate_fragment import DeviceCertificate
 from reconciler.c8y.fleet_status import FleetStatus, fleet_status
 from reconciler.c8y.identity import managed_object_id
 from reconciler.c8y.operation_watch import follow, follow_bulk
-from reconciler.c8y.operations import BulkOperation, Operation, create_bulk, create_operation, open_renewals, renew_prototype
+from reconciler.c8y.operations import (
+    BulkOperation,
+    Operation,
+    create_bulk,
+    create_operation,
+    open_renewals,
+    renew_prototype,
+)
 from tests.fuzz_harness import cases, fuzz
 from tests.http_text import admin_answered_by, as_answer
 from tests.json_mutations import swap_json_value

@@ -14,10 +14,10 @@ from collections import Counter
 
 import pytest
 
-from reconciler.c8y.est import CSR_HEADERS, Verdict, judge
-from reconciler.c8y.http import Answer, Transient, new_session, send
 from reconciler.basics.errors import TenantRefused
 from reconciler.basics.limits import MAX_ANSWER_BYTES
+from reconciler.c8y.est import CSR_HEADERS, Verdict, judge
+from reconciler.c8y.http import Answer, Transient, new_session, send
 from tests.fuzz_corpus import REAL_ANSWER
 from tests.fuzz_harness import cases, fuzz
 from tests.mutations import Mutator, token_insertion

@@ -8,8 +8,8 @@ an X25519 key, mutated below the PEM armour, structurally and byte by byte.
 
 from __future__ import annotations
 
-from reconciler.planning.observation import KeyFacts
 from reconciler.device.observe import observe_key
+from reconciler.planning.observation import KeyFacts
 from reconciler.x509.facts import load_private_key
 from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.fuzz_mutators import key_mutator

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from reconciler.c8y.mqtt_packets import MAX_INCOMING, Packet, connack_problem, publish, puback_id, read_packet
+from reconciler.c8y.mqtt_packets import MAX_INCOMING, Packet, connack_problem, puback_id, publish, read_packet
 from tests.fuzz_harness import cases, fuzz
 from tests.mutations import Mutator
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.basics.errors import BadInput, ReconcileError
 from reconciler.c8y.admin import AdminCredentials, load_admin_credentials
 from reconciler.c8y.registration import (
     DeviceRegistration,
@@ -21,7 +22,6 @@ from reconciler.c8y.registration import (
     register_devices,
     registration_status,
 )
-from reconciler.basics.errors import BadInput, ReconcileError
 from reconciler.cli.register_input import devices_from_file
 from tests.fuzz_harness import cases, fresh_file, fuzz
 from tests.http_text import admin_answered_by, as_answer

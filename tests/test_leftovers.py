@@ -8,16 +8,15 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from reconciler.planning.backends import Backends
-from reconciler.x509.csr import build_csr
-from reconciler.runs.engine import reconcile
 from reconciler.basics.layout import list_backups
-from reconciler.device.leftovers import stale_paths
 from reconciler.desired.resolve import resolve
+from reconciler.device.leftovers import stale_paths
+from reconciler.planning.backends import Backends
+from reconciler.runs.engine import reconcile
+from reconciler.x509.csr import build_csr
 from tests.device_files import converged_device
 from tests.local_authority import LocalAuthority
 from tests.resolved_spec import resolved_spec
-
 
 
 def _run(spec, dry_run=False):
@@ -87,8 +86,8 @@ def test_a_staged_key_that_differs_from_the_live_one_is_kept(device_dir):
 
 
 def _reservation(cert_path: Path, answer: bytes, truncated: bool) -> Path:
-    from reconciler.device.answer_store import MAGIC, TRAILER, reservation_path
     from reconciler.basics.limits import MAX_ANSWER_BYTES
+    from reconciler.device.answer_store import MAGIC, TRAILER, reservation_path
 
     path = reservation_path(Path(f"{cert_path}.new"))
     if truncated:  # killed between truncating and renaming

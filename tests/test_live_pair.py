@@ -6,17 +6,16 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from reconciler.planning.backends import Backends
-from reconciler.device.backup import KEY_FILE
-from reconciler.runs.engine import reconcile
 from reconciler.basics.layout import list_backups
-from reconciler.device.live_pair import CERT_NAME, KEY_NAME, pair_in_use, pair_prefix, switch_link
 from reconciler.desired.resolve import resolve
+from reconciler.device.backup import KEY_FILE
+from reconciler.device.live_pair import CERT_NAME, KEY_NAME, pair_in_use, pair_prefix, switch_link
+from reconciler.planning.backends import Backends
+from reconciler.runs.engine import reconcile
 from reconciler.x509.facts import load_certificates, load_private_key, public_key_id
 from tests.device_files import converged_device, write_cert
 from tests.local_authority import LocalAuthority
 from tests.resolved_spec import resolved_spec
-
 
 
 def _run(spec, authority=None):

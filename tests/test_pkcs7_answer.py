@@ -8,10 +8,10 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from reconciler.x509.answer import certificates_from_answer
-from reconciler.x509.pkcs7 import certificates_from_pkcs7
 from c8y_emulator.pkcs7_writer import certs_only
+from reconciler.x509.answer import certificates_from_answer
 from reconciler.x509.facts import certificate_info
+from reconciler.x509.pkcs7 import certificates_from_pkcs7
 from tests.conftest import ROOT
 from tests.device_files import device_name, shared_ca, write_key
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
-
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 
+from reconciler.planning.model import Kind, Reason, RenewalRequest
 from reconciler.planning.observation import Ownership
 from reconciler.planning.plan import plan
-from reconciler.planning.model import Kind, Reason, RenewalRequest
 from tests.conftest import ROOT
 from tests.plan_builders import (
     DAY,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from reconciler.device.backup import CERT_FILE, KEY_FILE
 from c8y_emulator.auth_proxy import AuthProxy
 from c8y_emulator.token_responder import TokenResponder
 from reconciler.basics.layout import list_backups
+from reconciler.device.backup import CERT_FILE, KEY_FILE
 from reconciler.x509.facts import certificate_info, load_certificates
 from tests.device_files import converged_device, write_cert
 from tests.tenant_device import make_device

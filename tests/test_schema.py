@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from reconciler.desired.schema import desired_state_schema, desired_state_schema_text
 from reconciler.desired.model import DesiredState
+from reconciler.desired.schema import desired_state_schema, desired_state_schema_text
 from tests.conftest import RECONCILE, ROOT
 
 SCHEMA_FILE = ROOT / "schemas" / "desired-state.schema.json"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.device.answer_store import MAGIC, TRAILER, recover
 from reconciler.basics.limits import LEGACY_ANSWER_RESERVES, MAX_ANSWER_BYTES
+from reconciler.device.answer_store import MAGIC, TRAILER, recover
 from tests.hostile_states import needs_root
 from tests.tenant_device import OTP, make_device
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.basics.errors import BadInput
-from reconciler.desired.resolve import resolve
 from reconciler.desired.model import DesiredState
+from reconciler.desired.resolve import resolve
 from reconciler.desired.tedge_toml import config_dir_from, load_tedge_config
 
 TEDGE_TOML = """

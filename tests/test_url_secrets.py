@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from reconciler.c8y.http import host_of
 from reconciler.basics.urls import redact
+from reconciler.c8y.http import host_of
 from tests.device_files import write_state
 from tests.tenant_device import OTP, Device, make_device
 

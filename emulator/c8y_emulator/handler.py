@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from c8y_emulator.bulk_csv import csv_from_multipart, rows_of
 from c8y_emulator.jwt import token_subject
+from c8y_emulator.operation_routes import OPERATION_ROUTES
 from c8y_emulator.pkcs7_writer import certs_only
 from c8y_emulator.registry import PENDING_ACCEPTANCE
-from c8y_emulator.operation_routes import OPERATION_ROUTES
 from c8y_emulator.tenant_routes import TENANT_ROUTES
 from reconciler.x509.facts import common_name, name_text
 

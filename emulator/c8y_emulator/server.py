@@ -26,8 +26,8 @@ from cryptography.x509.oid import NameOID
 from c8y_emulator.ca import CertificateAuthority
 from c8y_emulator.faults import Fault, Faults
 from c8y_emulator.handler import COMPILED, TenantHandler
-from c8y_emulator.jwt import issue_token
 from c8y_emulator.inventory import Inventory
+from c8y_emulator.jwt import issue_token
 from c8y_emulator.operations import Operations
 from c8y_emulator.registry import Registry
 

@@ -18,27 +18,33 @@ from typing import Callable, Mapping
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from reconciler.device import live_pair
 from reconciler.applying.activation import run_activation
-from reconciler.device.answer_store import AnswerStore
 from reconciler.applying.result import ActionResult, ApplyOutcome
 from reconciler.basics.atomic_files import create_atomic, failures_named, remove_file, rename_atomic, write_atomic
-from reconciler.planning.backends import Backends
-from reconciler.device.backup import CERT_FILE, KEY_FILE, back_up, set_aside
-from reconciler.planning.candidate_check import already_due, better_than, candidate_problem, clock_behind, short_lifetime_warning
-from reconciler.x509.csr import build_csr
 from reconciler.basics.errors import Blocked, ReconcileError, TenantRefused, file_failure
-from reconciler.x509.keys import generate_private_key, private_key_pem
 from reconciler.basics.layout import staged
-from reconciler.planning.observation import Ownership
 from reconciler.basics.limits import MAX_PEM_BYTES
-from reconciler.device.observe import declared_dirs, inside
-from reconciler.planning.model import Action, Kind, Plan
 from reconciler.basics.safe_read import read_regular
-from reconciler.desired.secrets import one_time_password_source
-from reconciler.desired.model import DesiredState
-from reconciler.x509.facts import certificate_info, certificates_pem, load_certificates, load_private_key, public_key_id
 from reconciler.basics.timestamps import human_time
+from reconciler.desired.model import DesiredState
+from reconciler.desired.secrets import one_time_password_source
+from reconciler.device import live_pair
+from reconciler.device.answer_store import AnswerStore
+from reconciler.device.backup import CERT_FILE, KEY_FILE, back_up, set_aside
+from reconciler.device.observe import declared_dirs, inside
+from reconciler.planning.backends import Backends
+from reconciler.planning.candidate_check import (
+    already_due,
+    better_than,
+    candidate_problem,
+    clock_behind,
+    short_lifetime_warning,
+)
+from reconciler.planning.model import Action, Kind, Plan
+from reconciler.planning.observation import Ownership
+from reconciler.x509.csr import build_csr
+from reconciler.x509.facts import certificate_info, certificates_pem, load_certificates, load_private_key, public_key_id
+from reconciler.x509.keys import generate_private_key, private_key_pem
 
 
 def _serial_of(cert: bytes) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.planning.backends import Backends
 from reconciler.c8y.authority import TenantAuthority
 from reconciler.c8y.mqtt_check import test_connection
+from reconciler.planning.backends import Backends
 
 
 def default_backends() -> Backends:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
 import errno
+from enum import IntEnum
+
 from reconciler.basics.safe_read import FileRefused
 
 

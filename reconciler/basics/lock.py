@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from reconciler.basics.errors import Blocked, Locked, file_failure
-from reconciler.basics.safe_read import kind_of, not_regular
 from reconciler.basics.layout import lock_file
+from reconciler.basics.safe_read import kind_of, not_regular
 
 _UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 _FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC

@@ -7,9 +7,9 @@ not apply) and a few event-specific ones. Nothing written here ever carries a se
 
 from __future__ import annotations
 
-import sys
 import json
 import logging
+import sys
 from datetime import datetime, timezone
 
 _json = False

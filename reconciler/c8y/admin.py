@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from reconciler.c8y.http import Answer, Transient, new_session, send
 from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
-from reconciler.desired.model import normalize_tenant_url
 from reconciler.basics.limits import MAX_CREDENTIALS_BYTES
+from reconciler.c8y.http import Answer, Transient, new_session, send
 from reconciler.desired.load import read_text_file
+from reconciler.desired.model import normalize_tenant_url
+
 
 @dataclass(frozen=True)
 class AdminCredentials:

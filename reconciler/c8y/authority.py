@@ -6,18 +6,18 @@ import logging
 
 from cryptography import x509
 
+from reconciler.basics.errors import BadInput, TenantRefused
+from reconciler.basics.interrupts import held_back
+from reconciler.basics.urls import redact
 from reconciler.c8y.device_token import MQTT_WAIT_SECONDS, token_over_mqtt, token_over_mtls
 from reconciler.c8y.est import CACERTS_PATH, CSR_HEADERS, ENROLL_PATH, REENROLL_PATH, csr_body, judge
 from reconciler.c8y.http import Transient, new_session, send
 from reconciler.c8y.progress import Progress
-from reconciler.planning.backends import AnswerSink
 from reconciler.c8y.retry import Pace, keep_trying
-from reconciler.basics.errors import BadInput, TenantRefused
-from reconciler.basics.interrupts import held_back
-from reconciler.x509.tenant_ca import TrustedCa, configured_ca, no_ca, offered_ca
-from reconciler.basics.urls import redact
-from reconciler.x509.facts import load_certificates
 from reconciler.desired.model import DesiredState
+from reconciler.planning.backends import AnswerSink
+from reconciler.x509.facts import load_certificates
+from reconciler.x509.tenant_ca import TrustedCa, configured_ca, no_ca, offered_ca
 
 log = logging.getLogger("reconciler.tenant")
 

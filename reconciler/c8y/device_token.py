@@ -10,9 +10,9 @@ import os
 import queue
 from typing import Callable
 
+from reconciler.basics.errors import TenantRefused, Unavailable, Unreachable
 from reconciler.c8y.endpoints import host_port
 from reconciler.c8y.http import Transient, host_of, new_session, send
-from reconciler.basics.errors import TenantRefused, Unavailable, Unreachable
 from reconciler.desired.model import DesiredState
 
 TOKEN_REQUEST_TOPIC = "c8y/s/uat"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from reconciler.c8y.http import Answer
 from reconciler.basics.errors import TenantRefused
+from reconciler.c8y.http import Answer
 
 ENROLL_PATH = "/.well-known/est/simpleenroll"
 REENROLL_PATH = "/.well-known/est/simplereenroll"

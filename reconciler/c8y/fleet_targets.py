@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from reconciler.basics.errors import BadInput
 from reconciler.c8y.admin import AdminClient
+from reconciler.c8y.certificate_fragment import managed_object_id
 from reconciler.c8y.collections import read_all
 from reconciler.c8y.fleet_status import INVENTORY, certificate_query, certificates, quoted
-from reconciler.c8y.certificate_fragment import managed_object_id
 from reconciler.c8y.identity import managed_object_id as lookup
 
 

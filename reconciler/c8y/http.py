@@ -12,11 +12,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from reconciler.basics.errors import TenantRefused
+from reconciler.basics.errors import BadInput, Blocked, TenantRefused
 from reconciler.basics.limits import MAX_ANSWER_BYTES
-from reconciler.basics.urls import redact
-from reconciler.basics.errors import BadInput, Blocked
 from reconciler.basics.safe_read import FileRefused, check_regular
+from reconciler.basics.urls import redact
 
 log = logging.getLogger("reconciler.http")
 

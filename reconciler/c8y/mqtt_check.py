@@ -5,9 +5,9 @@ from __future__ import annotations
 import queue
 import ssl
 
+from reconciler.basics.errors import ReconcileError, Unavailable
 from reconciler.c8y.endpoints import host_port
 from reconciler.c8y.http import checked_ca_bundle
-from reconciler.basics.errors import ReconcileError, Unavailable
 from reconciler.desired.model import DesiredState
 
 CONNECT_WAIT_SECONDS = 15.0

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from reconciler.basics.errors import Unreachable
 from reconciler.c8y.endpoints import host_port
-from reconciler.c8y.mqtt_packets import connack_problem, connect, disconnect, publish, puback_id, read_packet
+from reconciler.c8y.mqtt_packets import connack_problem, connect, disconnect, puback_id, publish, read_packet
 
 TIMEOUT_SECONDS = 5.0
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from reconciler.basics.errors import TenantRefused
 from reconciler.c8y.admin import AdminClient
 from reconciler.c8y.operations import BulkOperation, Operation, bulk_children, get_bulk, get_operation
-from reconciler.basics.errors import TenantRefused
 
 Report = Callable[[int, int, int], None]  # (finished, failed, all)
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from typing import TextIO
 
 from reconciler.basics.durations import format_duration
 from reconciler.basics.logs import json_enabled, json_line
-from datetime import timedelta
 
 
 def _short(seconds: float) -> str:

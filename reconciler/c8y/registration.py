@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
+from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
 from reconciler.c8y.admin import AdminClient
 from reconciler.c8y.identity import managed_object_id
-from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
 
 BULK_PATH = "/devicecontrol/bulkNewDeviceRequests"
 REQUEST_PATH = "/devicecontrol/newDeviceRequests/"

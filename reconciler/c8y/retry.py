@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from reconciler.c8y.est import Verdict
-from reconciler.c8y.http import Transient
-from reconciler.c8y.progress import Progress
 from reconciler.basics.durations import format_duration
 from reconciler.basics.errors import ReconcileError, TimedOut, Unreachable
 from reconciler.basics.timestamps import format_time
+from reconciler.c8y.est import Verdict
+from reconciler.c8y.http import Transient
+from reconciler.c8y.progress import Progress
 
 FIRST_BACKOFF = 1.0  # seconds; doubles per consecutive server or network failure
 LONGEST_SERVER_WAIT = 365 * 86400.0  # a Retry-After further off is read as a year (a date in 9999 still fits a datetime)

@@ -17,11 +17,11 @@ from urllib.parse import quote
 
 from cryptography import x509
 
+from reconciler.basics.errors import TenantRefused
+from reconciler.basics.timestamps import format_time
 from reconciler.c8y.admin import AdminClient
 from reconciler.x509.chain import fingerprint
-from reconciler.basics.errors import TenantRefused
 from reconciler.x509.facts import certificates_pem, name_text
-from reconciler.basics.timestamps import format_time
 
 CURRENT_TENANT_PATH = "/tenant/currentTenant"
 TRUSTED_PATH = "/tenant/tenants/{}/trusted-certificates?certificateAuthority=true&pageSize=2000"

@@ -15,8 +15,16 @@ from reconciler.c8y.collections import read_all
 from reconciler.c8y.fleet_status import INVENTORY
 from reconciler.c8y.fleet_targets import Target, expiring_devices, group_id, named_devices
 from reconciler.c8y.operation_watch import follow, follow_bulk
-from reconciler.c8y.operations import (RENEW_FRAGMENT, Operation, bulk_children, create_bulk, create_operation, get_bulk,
-                                       open_renewals, renew_prototype)
+from reconciler.c8y.operations import (
+    RENEW_FRAGMENT,
+    Operation,
+    bulk_children,
+    create_bulk,
+    create_operation,
+    get_bulk,
+    open_renewals,
+    renew_prototype,
+)
 
 HELP = """\
 Create c8y_RenewCertificate operations ({"rotateKey": false}, or true with --rotate-key): one per

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.c8y.registration import DeviceRegistration, generate_one_time_password
 from reconciler.basics.errors import BadInput
 from reconciler.basics.limits import MAX_DEVICE_LIST_BYTES
+from reconciler.c8y.registration import DeviceRegistration, generate_one_time_password
 from reconciler.desired.load import SAFE_LOADER, read_text_file
 from reconciler.desired.types import DEVICE_ID_PATTERN
 

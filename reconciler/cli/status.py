@@ -11,9 +11,9 @@ from reconciler.basics.layout import state_file
 from reconciler.basics.timestamps import format_time, utc_now
 from reconciler.cli.arguments import add_desired_state_options, command_parser
 from reconciler.cli.certificate_view import certificate_facts, certificate_problem, certificate_text
-from reconciler.runs.history_view import backing_off
 from reconciler.runs.history_codec import history_dict
 from reconciler.runs.history_file import read_history
+from reconciler.runs.history_view import backing_off
 from reconciler.runs.run_history import RunHistory
 from reconciler.runs.twin import next_publication_due
 from reconciler.x509.tenant_ca import configured_trust

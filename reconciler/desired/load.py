@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from reconciler.basics.errors import BadInput
 from reconciler.basics.limits import MAX_STATE_BYTES
-from reconciler.desired.model import DesiredState
 from reconciler.basics.safe_read import FileRefused, read_regular
+from reconciler.desired.model import DesiredState
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: fast, and no Python recursion
 

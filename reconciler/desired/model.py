@@ -7,8 +7,10 @@ annotations` here: pydantic would have to evaluate every annotation string at im
 
 from pathlib import Path
 from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from reconciler.basics.urls import check_url, split_endpoint, tenant_url
 from reconciler.desired.types import (
     DEVICE_ID_PATTERN,
     Duration,
@@ -16,7 +18,6 @@ from reconciler.desired.types import (
     PositiveDuration,
     RenewBeforeField,
 )
-from reconciler.basics.urls import check_url, split_endpoint, tenant_url
 
 KeyAlgorithm = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
 

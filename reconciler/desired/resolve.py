@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 from reconciler.basics.durations import parse_duration
 from reconciler.basics.errors import BadInput
-from reconciler.desired.model import DesiredState, normalize_tenant_url
-from reconciler.desired.types import RenewBefore, parse_renew_before
-from reconciler.desired.tedge_toml import TedgeConfig
 from reconciler.basics.urls import join_host_port
+from reconciler.desired.model import DesiredState, normalize_tenant_url
+from reconciler.desired.tedge_toml import TedgeConfig
+from reconciler.desired.types import RenewBefore, parse_renew_before
 
 DEFAULT_REQUESTED = timedelta(days=365)
 DEFAULT_RENEW_BEFORE = RenewBefore(duration=timedelta(days=30))

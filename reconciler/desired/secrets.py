@@ -9,7 +9,6 @@ from reconciler.basics.limits import MAX_SECRET_BYTES
 from reconciler.basics.safe_read import FileRefused, read_regular
 
 
-
 class SecretSource(NamedTuple):
     """Where a secret lives; `describe()` names the place, never the value."""
 

@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 from reconciler.basics.errors import BadInput
 from reconciler.basics.limits import MAX_TEDGE_TOML_BYTES
-from reconciler.basics.urls import check_host, split_endpoint, tenant_url
 from reconciler.basics.safe_read import FileRefused, read_regular
+from reconciler.basics.urls import check_host, split_endpoint, tenant_url
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -157,7 +157,9 @@ def recover(reservation: Path, target: Path, backup_dir: Path, now: datetime, re
         if read_regular(target, max(reserve, *LEGACY_ANSWER_RESERVES)) == answer:
             reservation.unlink()
             return f"removed {reservation}, already stored as {target}"
-        from reconciler.device.backup import keep_evidence  # two different answers: keep both, stage neither over the other
+        from reconciler.device.backup import (
+            keep_evidence,  # two different answers: keep both, stage neither over the other
+        )
 
         kept = keep_evidence(answer, f"answer-{target.name}", backup_dir, now)
         reservation.unlink()

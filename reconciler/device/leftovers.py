@@ -21,11 +21,11 @@ import stat
 from datetime import datetime
 from pathlib import Path
 
-from reconciler.device import live_pair
 from reconciler.basics.errors import ReconcileError
 from reconciler.basics.layout import staged, state_file
 from reconciler.basics.limits import MAX_PEM_BYTES
 from reconciler.basics.safe_read import read_regular
+from reconciler.device import live_pair
 from reconciler.device.answer_store import is_reservation, recover
 
 _TEMP = re.compile(r"^\.(?P<base>.+)\.(?:reconcile-)?[0-9a-f]{8}\.tmp$")

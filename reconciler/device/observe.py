@@ -19,14 +19,13 @@ from pathlib import Path
 
 from reconciler.basics.errors import BadInput
 from reconciler.basics.layout import list_backups, staged, state_file
-from reconciler.device.live_pair import switch_link
-from reconciler.x509.chain import chain_problem
-from reconciler.x509.tenant_ca import load_tenant_ca
 from reconciler.basics.limits import MAX_PEM_BYTES
-from reconciler.planning.observation import CertFacts, FileInfo, KeyFacts, Observation, Ownership
 from reconciler.basics.safe_read import kind_of, read_regular
-from reconciler.desired.secrets import one_time_password_source
 from reconciler.desired.model import DesiredState
+from reconciler.desired.secrets import one_time_password_source
+from reconciler.device.live_pair import switch_link
+from reconciler.planning.observation import CertFacts, FileInfo, KeyFacts, Observation, Ownership
+from reconciler.x509.chain import chain_problem
 from reconciler.x509.facts import (
     EncryptedKey,
     certificate_info,
@@ -35,6 +34,7 @@ from reconciler.x509.facts import (
     load_private_key,
     public_key_id,
 )
+from reconciler.x509.tenant_ca import load_tenant_ca
 
 
 def declared_dirs(spec: DesiredState) -> tuple[Path, ...]:

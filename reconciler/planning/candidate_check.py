@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from reconciler.basics.durations import format_duration
-from reconciler.planning.renewal import renewal_time
-from reconciler.desired.types import RenewBefore
-from reconciler.x509.facts import CertificateInfo
 from reconciler.basics.timestamps import human_time
+from reconciler.desired.types import RenewBefore
+from reconciler.planning.renewal import renewal_time
+from reconciler.x509.facts import CertificateInfo
 
 
 def candidate_problem(

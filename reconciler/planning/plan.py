@@ -9,14 +9,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from reconciler.planning.candidate_check import better_than, candidate_problem, clock_behind
 from reconciler.basics.layout import staged
-from reconciler.planning.observation import Observation
-from reconciler.planning.model import Action, Blocker, Kind, Plan, Reason, RenewalRequest
-from reconciler.planning.renewal import renewal_time
-from reconciler.desired.secrets import one_time_password_source
-from reconciler.desired.model import DesiredState
 from reconciler.basics.timestamps import human_time
+from reconciler.desired.model import DesiredState
+from reconciler.desired.secrets import one_time_password_source
+from reconciler.planning.candidate_check import better_than, candidate_problem, clock_behind
+from reconciler.planning.model import Action, Blocker, Kind, Plan, Reason, RenewalRequest
+from reconciler.planning.observation import Observation
+from reconciler.planning.renewal import renewal_time
 
 
 class Remedy(Enum):

@@ -22,8 +22,8 @@ from reconciler.planning.backoff import delay, desired_state_digest, in_force
 from reconciler.planning.model import Kind, RenewalRequest
 from reconciler.planning.plan import plan
 from reconciler.runs.facts import observation_facts
-from reconciler.runs.report import Report
 from reconciler.runs.history_file import read_history, recording
+from reconciler.runs.report import Report
 from reconciler.runs.run_history import BackoffPolicy
 from reconciler.runs.stamp_keeper import NoStamp
 from reconciler.runs.twin import publish_twin

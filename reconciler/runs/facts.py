@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from reconciler.basics.timestamps import format_time as _time
+from reconciler.desired.types import RenewBefore
 from reconciler.planning.observation import CertFacts, KeyFacts, Observation
 from reconciler.planning.renewal import renewal_time
-from reconciler.desired.types import RenewBefore
-from reconciler.basics.timestamps import format_time as _time
 
 
 def key_facts(facts: KeyFacts) -> dict:

@@ -8,7 +8,15 @@ import json
 from datetime import datetime
 
 from reconciler.basics.timestamps import format_time, parse_time
-from reconciler.runs.run_history import MAX_MESSAGE, REQUEST_STATUSES, STATUSES, LastFailure, LastRequest, LastRun, RunHistory
+from reconciler.runs.run_history import (
+    MAX_MESSAGE,
+    REQUEST_STATUSES,
+    STATUSES,
+    LastFailure,
+    LastRequest,
+    LastRun,
+    RunHistory,
+)
 
 FORMAT = 1
 

@@ -17,7 +17,14 @@ from reconciler.basics.logs import warn
 from reconciler.basics.safe_read import read_regular
 from reconciler.planning.model import RenewalRequest
 from reconciler.runs.history_codec import history_dict, parse_history
-from reconciler.runs.run_history import PolicyFactory, RunHistory, RunOutcome, after_run, outcome_of_exception, outcome_of_report
+from reconciler.runs.run_history import (
+    PolicyFactory,
+    RunHistory,
+    RunOutcome,
+    after_run,
+    outcome_of_exception,
+    outcome_of_report,
+)
 
 MAX_BYTES = 64 * 1024
 FILE_MODE = 0o644  # nothing secret in it: operators and exporters may read it

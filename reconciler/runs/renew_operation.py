@@ -24,8 +24,8 @@ from reconciler.desired.model import DesiredState
 from reconciler.device.observe import observe
 from reconciler.planning.model import Plan
 from reconciler.runs.facts import observation_facts
-from reconciler.runs.report import Report
 from reconciler.runs.history_file import read_history
+from reconciler.runs.report import Report
 from reconciler.runs.run_history import SUCCESS, RunHistory
 from reconciler.runs.twin import publish_twin
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reconciler.basics.errors import ExitCode, ReconcileError
-from reconciler.planning.model import Action, Kind, Plan
 from reconciler.basics.timestamps import format_time, human_time
+from reconciler.planning.model import Action, Kind, Plan
 
 if TYPE_CHECKING:  # a converged device never applies anything: keep these off its import path
     from reconciler.applying.result import ActionResult, ApplyOutcome

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from cryptography import x509
 
-from reconciler.x509.chain import chain_problem, fingerprint
 from reconciler.basics.errors import BadInput
 from reconciler.basics.limits import MAX_CA_BYTES
 from reconciler.basics.safe_read import FileRefused, read_regular
+from reconciler.x509.chain import chain_problem, fingerprint
 from reconciler.x509.facts import load_certificates
 
 CACERTS = "cacerts"  # the source of a CA the tenant offered at /.well-known/est/cacerts

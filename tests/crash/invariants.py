@@ -16,8 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from reconciler.device.backup import CERT_FILE, KEY_FILE
 from c8y_emulator.server import TenantEmulator
+from reconciler.device.backup import CERT_FILE, KEY_FILE
 from tests.tenant_device import Device
 
 # Hidden names the reconciler may leave in the certificate and backup folders: the lock, the run

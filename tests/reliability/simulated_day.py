@@ -17,16 +17,16 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.planning.backends import Backends
-from reconciler.c8y.authority import TenantAuthority
-from reconciler.c8y.retry import Pace
 from c8y_emulator.auth_proxy import VIA, AuthProxy
 from c8y_emulator.hang_up import HangUpPort
 from c8y_emulator.token_responder import TokenResponder
-from reconciler.runs.engine import reconcile
-from reconciler.desired.resolve import resolve
+from reconciler.c8y.authority import TenantAuthority
+from reconciler.c8y.retry import Pace
 from reconciler.desired.load import load_desired_state
+from reconciler.desired.resolve import resolve
 from reconciler.desired.tedge_toml import load_tedge_config
+from reconciler.planning.backends import Backends
+from reconciler.runs.engine import reconcile
 
 OTP = "one-time-pass-0001"
 TIMER_SPREAD = 300  # seconds a run may start after the hour (the timer's offset is fixed; the rest is load)

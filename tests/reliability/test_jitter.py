@@ -10,13 +10,12 @@ import time
 from datetime import timedelta
 
 from reconciler.basics import logs
-from reconciler.cli.main import main
-from reconciler.cli.jitter import sleep_jitter
 from reconciler.basics.layout import lock_file, state_file
+from reconciler.cli.jitter import sleep_jitter
+from reconciler.cli.main import main
 from tests.conftest import RECONCILE
 from tests.device_files import converged_device, write_state
 from tests.reconcile_cli import run
-
 
 DRAWS = 20_000
 

@@ -7,8 +7,8 @@ import json
 import os
 
 from tests.device_files import converged_device, write_state
-from tests.tenant_device import make_device
 from tests.reconcile_cli import UNREACHABLE_TENANT, run
+from tests.tenant_device import make_device
 
 KEYS = {"time", "level", "event", "device_id", "action", "reason", "status", "message"}
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.basics.layout import state_file
+from reconciler.desired.resolve import resolve
 from reconciler.planning.backends import Backends
 from reconciler.planning.model import RenewalRequest
 from reconciler.runs.engine import reconcile
-from reconciler.basics.layout import state_file
-from reconciler.desired.resolve import resolve
 from reconciler.runs.history_codec import history_dict, parse_history
 from reconciler.runs.history_file import MAX_BYTES, read_history, write_history
 from reconciler.runs.run_history import LastFailure, LastRun, RunHistory, RunOutcome, after_run

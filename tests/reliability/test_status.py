@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from reconciler.basics.layout import state_file
+from reconciler.basics.timestamps import format_time
 from reconciler.runs.history_file import write_history
 from reconciler.runs.run_history import RunOutcome, after_run
-from reconciler.basics.timestamps import format_time
 from tests.device_files import converged_device, write_state
 from tests.reconcile_cli import UNREACHABLE_TENANT, run
 
