@@ -45,6 +45,7 @@ other commands:
   reconcile show      describe a certificate: subject, issuer, validity, renewal
   reconcile status    the certificate and what the last runs did (run history, backoff)
   reconcile register  register devices on the tenant with one-time passwords (admin side)
+  reconcile fleet     every device's certificate from the tenant, and renewals on demand (admin side)
   reconcile schema    print the JSON Schema of the desired state
   reconcile validate  check desired-state files without touching the device
   reconcile install-operation  install the c8y_RenewCertificate operation (thin-edge workflow + template)
