@@ -29,6 +29,7 @@ from reconciler.basics.atomic_files import TEMP_MARK, check_replaceable, failure
 from reconciler.basics.errors import Blocked
 from reconciler.basics.limits import LEGACY_ANSWER_RESERVES, MAX_ANSWER_BYTES
 from reconciler.basics.safe_read import read_regular
+from reconciler.device.backup import keep_evidence
 
 ANSWER_SUFFIX = ".answer"
 TRAILER = struct.Struct(">8sQ")  # magic, answer length: written last, so it vouches for the bytes before it
@@ -157,10 +158,7 @@ def recover(reservation: Path, target: Path, backup_dir: Path, now: datetime, re
         if read_regular(target, max(reserve, *LEGACY_ANSWER_RESERVES)) == answer:
             reservation.unlink()
             return f"removed {reservation}, already stored as {target}"
-        from reconciler.device.backup import (
-            keep_evidence,  # two different answers: keep both, stage neither over the other
-        )
-
+        # two different answers: keep both, stage neither over the other
         kept = keep_evidence(answer, f"answer-{target.name}", backup_dir, now)
         reservation.unlink()
         return f"kept the tenant's answer found in {reservation} as {kept}: {target} holds another one"
