@@ -97,7 +97,8 @@ def test_options_with_the_same_meaning_are_answered(device):
     assert line["event"] == "result" and line["status"] == "converged" and line["device_id"] == "gw-0001"
 
 
-@pytest.mark.parametrize("damage", ["missing", "truncated", "corrupt", "other version", "other file", "a link"])
+@pytest.mark.parametrize("damage", ["missing", "truncated", "corrupt", "other version", "other file", "a link",
+                                    "another owner", "writable by others", "no certificate in its report"])
 def test_a_stamp_that_cannot_be_trusted_goes_to_the_full_engine_which_writes_it_again(device, damage):
     folder, state, _ = device
     path = stamp_path(state)
@@ -112,6 +113,15 @@ def test_a_stamp_that_cannot_be_trusted_goes_to_the_full_engine_which_writes_it_
         path.write_text(text.replace('"reconcile ', '"reconcile 9', 1))
     elif damage == "other file":
         path.write_text(text.replace(str(state), str(state) + "x", 1))
+    elif damage == "another owner":  # planted by a user who may write the folder: its verdict would be theirs
+        assert os.geteuid() == 0, "the suite runs as root (tests/run.sh)"
+        os.chown(path, 65534, 65534)
+    elif damage == "writable by others":
+        path.chmod(0o666)
+    elif damage == "no certificate in its report":  # once an internal error on every run
+        document = json.loads(text)
+        del document["report"]["before"]
+        path.write_text(json.dumps(document))
     else:
         (folder / "elsewhere.json").write_text(text)
         path.unlink()
@@ -276,3 +286,13 @@ def test_a_history_the_answer_advances_is_one_the_engine_reads_the_same(tmp_path
 
     mutator = Mutator(samples, SEED, extra=(token_insertion(HISTORY_TOKENS),) * 3)
     fuzz("run history for the stamp", mutator, cases(3000), advance, refusals=(), check=lambda result: None)
+
+
+def test_a_relative_config_dir_is_answered_from_the_stamp(tmp_path):
+    # the stamp holds absolute lock and history paths, whatever the command line said (was: never answered)
+    converged_device(tmp_path)
+    write_state(tmp_path, **UNREACHABLE_TENANT)
+    time.sleep(0.05)
+    where = ("-f", "state.yaml", "--config-dir", ".", "--output", "json")
+    assert run(*where, cwd=tmp_path).returncode == 0
+    assert answered(run(*where, cwd=tmp_path))

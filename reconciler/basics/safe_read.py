@@ -52,6 +52,17 @@ def not_regular(st: os.stat_result) -> str | None:
     return f"is {kind_of(st.st_mode)}, not a regular file"
 
 
+def not_own(st: os.stat_result) -> str | None:
+    """Why a file's content may have been chosen by another user than the one running us: it
+    belongs to someone else, or its group or others may write it. None when only we (or root) could."""
+    euid = os.geteuid()
+    if st.st_uid != euid:
+        return f"belongs to uid {st.st_uid}, not to uid {euid} that runs reconcile"
+    if st.st_mode & 0o022:
+        return f"may be written by its group or by others (mode {stat.S_IMODE(st.st_mode):04o})"
+    return None
+
+
 def check_regular(path: Path) -> os.stat_result:
     """stat of `path` (links followed) when it is a regular file; FileRefused otherwise.
     FileNotFoundError (and other OSErrors) pass through."""
@@ -62,8 +73,9 @@ def check_regular(path: Path) -> os.stat_result:
     return st
 
 
-def read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes; FileRefused for anything else.
+def read_regular(path: Path, limit: int, own_only: bool = False) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; FileRefused for anything else, and
+    with `own_only` for a file another user could have written (not_own).
     OSError (FileNotFoundError included) passes through for the caller to name."""
     path = Path(path)
     st = check_regular(path)  # before opening: opening a FIFO or a device may block or act
@@ -72,7 +84,7 @@ def read_regular(path: Path, limit: int) -> bytes:
     fd = os.open(path, _OPEN_FLAGS)
     try:
         opened = os.fstat(fd)  # the path may have been swapped between stat and open
-        reason = not_regular(opened)
+        reason = not_regular(opened) or (not_own(opened) if own_only else None)
         if reason:
             raise FileRefused(path, reason)
         chunks, total = [], 0

@@ -25,7 +25,7 @@ def run(args) -> int:
     problems = 0
     for path in args.files:
         try:
-            load_desired_state(path)
+            load_desired_state(path, check_owner=False)
             print(f"{path}: valid")
         except BadInput as err:
             problems += 1

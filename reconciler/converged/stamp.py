@@ -130,6 +130,9 @@ def parse_stamp(data: bytes) -> Stamp:
         raise ValueError("deadlines: expected an object of times")
     if not isinstance(report, dict) or report.get("status") != "converged":
         raise ValueError("report: expected the report of a converged run")
+    before = report.get("before")
+    if not isinstance(before, dict) or not isinstance(before.get("certificate"), dict):
+        raise ValueError("report: expected the certificate's facts under before.certificate")
     if not isinstance(inputs, list) or not inputs:
         raise ValueError("inputs: expected a list")
     stamp = Stamp(
@@ -152,11 +155,12 @@ def parse_stamp(data: bytes) -> Stamp:
 
 
 def read_stamp(path: Path) -> Stamp | None:
-    """The stamp at `path`; None when there is none or it cannot be trusted (a link included: we write none)."""
+    """The stamp at `path`; None when there is none or it cannot be trusted: a link (we write none),
+    or a file another user wrote or could have written (its verdict would then be theirs to choose)."""
     try:
         if os.path.islink(path):
             return None
-        return parse_stamp(read_regular(path, MAX_BYTES))
+        return parse_stamp(read_regular(path, MAX_BYTES, own_only=True))
     except (OSError, ValueError):
         return None
 

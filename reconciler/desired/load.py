@@ -5,6 +5,7 @@ Each problem names the file, the line (where YAML knows it), the field path and 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -94,10 +95,11 @@ def validation_problems(path: Path, text: str, err: ValidationError) -> list[str
     return problems
 
 
-def read_text_file(path: Path, limit: int, what: str) -> str:
-    """A small UTF-8 text file, read safely (no FIFO, device or directory; bounded); BadInput otherwise."""
+def read_text_file(path: Path, limit: int, what: str, own_only: bool = False) -> str:
+    """A small UTF-8 text file, read safely (no FIFO, device or directory; bounded; with `own_only`
+    written by no other user); BadInput otherwise."""
     try:
-        return read_regular(path, limit).decode("utf-8")
+        return read_regular(path, limit, own_only).decode("utf-8")
     except FileNotFoundError:
         raise BadInput(f"{path}: {what} not found") from None
     except FileRefused as err:
@@ -108,8 +110,12 @@ def read_text_file(path: Path, limit: int, what: str) -> str:
         raise BadInput(f"{path}: cannot read: {err.strerror}") from None
 
 
-def load_desired_state(path: Path) -> DesiredState:
-    text = read_text_file(path, MAX_STATE_BYTES, "desired-state file")
+def load_desired_state(path: Path, check_owner: bool = True) -> DesiredState:
+    """The desired state in `path`. Run as root, the file must be root's and written by no one else
+    (not_own): it names the files root writes and the activation command root runs. `reconcile
+    validate` (check_owner=False) only reads it."""
+    own_only = check_owner and os.geteuid() == 0
+    text = read_text_file(path, MAX_STATE_BYTES, "desired-state file", own_only)
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except (yaml.YAMLError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as err:  # !!float x, [a]: 1, ...

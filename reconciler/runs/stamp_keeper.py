@@ -151,7 +151,8 @@ class StampKeeper:
             return None
         return Stamp(
             device_id=spec.device_id, desired_state=self.source, config_dir=str(self.config_dir),
-            lock=str(lock_file(spec.paths.cert)), history=str(state_file(spec.paths.cert)), not_before=not_before,
+            lock=os.path.abspath(lock_file(spec.paths.cert)), history=os.path.abspath(state_file(spec.paths.cert)),
+            not_before=not_before,
             answer_until=answer_until, deadlines={name: format_time(moment) for name, moment in deadlines.items()},
             not_after=parse_time(certificate["not_after"]), summary=summary(report), report=report_dict(report),
             inputs=self._spec.entries + self._device.entries,
