@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -110,6 +111,19 @@ def test_unknown_group_or_bulk_operation_is_bad_input(tenant):
     assert fleet(tenant, "renew", "--retry-failed", "12345").returncode == 3
     result = fleet(tenant, "renew", "--group", "x", "--device", "y")
     assert result.returncode == 3 and "not allowed with" in result.stderr
+
+
+def test_retry_failed_of_another_kind_of_bulk_operation_sends_nothing(tenant):
+    tenant.seed_devices(2)
+    group = tenant.create_group("lab", ["dev-00000", "dev-00001"])
+    restart = tenant.operations.create_bulk(
+        {"groupId": group, "operationPrototype": {"description": "Restart", "c8y_Restart": {}}},
+        [], datetime.now(timezone.utc), 0.0)
+    before = len(_posts(tenant, "/devicecontrol/bulkoperations"))
+    for args in ([], ["--dry-run"]):
+        result = fleet(tenant, "renew", "--retry-failed", restart["id"], *args)
+        assert result.returncode == 3 and "not a c8y_RenewCertificate operation" in result.stderr, result.stderr
+    assert len(_posts(tenant, "/devicecontrol/bulkoperations")) == before  # no restart sent again
 
 
 def test_a_device_with_an_open_renewal_gets_no_second_one(tenant):

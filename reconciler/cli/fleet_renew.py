@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 import time
@@ -146,9 +145,10 @@ def _bulk(args, admin: AdminClient) -> int:
         parent = get_bulk(admin, args.retry_failed)
         if parent is None:
             raise BadInput(f"--retry-failed {args.retry_failed}: the tenant has no such bulk operation")
-        prototype = copy.deepcopy(parent.prototype) if parent.prototype else renew_prototype(args.rotate_key)
-        if args.rotate_key:
-            prototype.update(renew_prototype(True))
+        asked = (parent.prototype or {}).get(RENEW_FRAGMENT)
+        if not isinstance(asked, dict):  # a mistyped id must not send another operation (a restart...) again
+            raise BadInput(f"--retry-failed {args.retry_failed}: that bulk operation is not a {RENEW_FRAGMENT} operation")
+        prototype = renew_prototype(args.rotate_key or asked.get("rotateKey") is True)
         target = {"failed_parent": args.retry_failed}
         failed = [op for op in bulk_children(admin, args.retry_failed) if op.status == "FAILED"]
         what = f"the {len(failed)} failed device(s) of bulk operation {args.retry_failed}"
