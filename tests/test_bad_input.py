@@ -97,7 +97,8 @@ CASES = [
         tedge_toml='[mqtt.client]\nhost = "user@localhost"\n'),
     Bad("unknown option", GOOD, r"unrecognized arguments: --forcefully", argv=("--forcefully",)),
     Bad("unknown output format", GOOD, r"argument --output: invalid choice", argv=("--output", "xml")),
-    Bad("negative lock timeout", GOOD, r"--lock-timeout must not be negative", argv=("--lock-timeout", "-1")),
+    Bad("negative lock timeout", GOOD, r"--lock-timeout: '-1': expected a finite number of seconds", argv=("--lock-timeout", "-1")),
+    Bad("lock timeout nan", GOOD, r"--lock-timeout: 'nan': expected a finite number of seconds", argv=("--lock-timeout", "nan")),
 ]
 
 

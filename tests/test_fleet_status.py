@@ -148,3 +148,14 @@ def test_a_device_seen_on_two_pages_is_listed_once(monkeypatch):
     admin = admin_answered_by(monkeypatch, lambda: next(answers))
     listed = [d.device_id for d in certificates(admin, certificate_query())]
     assert len(listed) == 2001 and listed.count("dev-5") == 1 and listed[-1] == "dev-2000"
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_text():
+    from c8y_emulator.server import TenantEmulator
+
+    hostile = "=HYPERLINK(\"http://evil\",\"x\")"  # what a device may publish as its failure reason
+    with TenantEmulator() as tenant:
+        tenant.seed_devices(1, lambda number: fragment("dev-00000", int(time.time()) + 86400, 1, hostile))
+        result = fleet(tenant, "status", "--output", "csv")
+    (row,) = [row for row in csv.DictReader(io.StringIO(result.stdout)) if row["kind"] == "certificate"]
+    assert row["last_failure_reason"] == "'" + hostile

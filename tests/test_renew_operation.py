@@ -110,15 +110,22 @@ def test_a_bad_rotate_key_value_is_bad_input(tmp_path, tenant):
 
 
 def test_install_operation_writes_the_workflow_and_the_template(tmp_path):
-    result = reconcile("install-operation", "--config-dir", str(tmp_path), "--reconcile-command", "sudo -n /opt/bin/reconcile")
+    result = reconcile("install-operation", "--config-dir", str(tmp_path), "--reconcile-command", "/opt/bin/reconcile")
     assert result.returncode == 0, result.stderr
     workflow = tmp_path / "operations" / "certificate_renew.toml"
     template = tmp_path / "operations" / "c8y" / "c8y_RenewCertificate.template"
     assert stat.S_IMODE(workflow.stat().st_mode) == 0o644 and stat.S_IMODE(template.stat().st_mode) == 0o644
     text = workflow.read_text()
-    assert f"sudo -n /opt/bin/reconcile operation renew --config-dir {tmp_path}" in text
+    assert f"/opt/bin/reconcile operation renew --config-dir {tmp_path}" in text
     assert 'on_fragment = "c8y_RenewCertificate"' in template.read_text()
     assert sorted(p.name for p in (tmp_path / "operations").iterdir()) == ["c8y", "certificate_renew.toml"]
+
+
+def test_install_operation_refuses_sudo_with_a_config_dir_that_sudo_would_refuse(tmp_path):
+    # under sudo `reconcile operation` refuses --config-dir: such a workflow would fail every time
+    result = reconcile("install-operation", "--config-dir", str(tmp_path), "--reconcile-command", "sudo -n /opt/bin/reconcile")
+    assert result.returncode == 3 and "through sudo reads /etc/tedge/reconcile.yaml" in result.stderr
+    assert not (tmp_path / "operations").exists()
 
 
 def test_install_operation_refuses_a_command_with_quotes(tmp_path):

@@ -82,7 +82,8 @@ def test_the_answer_is_recorded_in_the_run_history_and_the_metrics_file(device):
 
 
 @pytest.mark.parametrize("option", [["--dry-run"], ["--force"], ["-v"], ["--detailed-exitcode", "--force"],
-                                    ["--out", "json"], ["--renew-now"], ["--no-such-option"], ["--log-format", "yaml"]])
+                                    ["--out", "json"], ["--renew-now"], ["--no-such-option"], ["--log-format", "yaml"],
+                                    ["--lock-timeout", "inf"], ["--lock-timeout", "nan"], ["--lock-timeout", "-1"]])
 def test_options_it_does_not_know_go_to_the_full_engine(device, option):
     result = reconcile(device, "--output", "json", *option)
     assert '"answered_from"' not in result.stdout  # whatever the full engine made of it (a renewal, a usage error)

@@ -98,6 +98,14 @@ def test_twin_on_fails_the_run_with_exit_8_when_the_broker_is_down(tmp_path, ten
     assert "report.twin: on" in result.stderr
 
 
+def test_twin_on_with_the_broker_down_keeps_a_failed_runs_own_error(tmp_path, tenant):
+    device = _device(tmp_path, tenant, f"127.0.0.1:{free_port()}", twin="on", age=timedelta(days=340))  # renewal due
+    tenant.refuse_tokens = True
+    result = device.run()
+    assert result.returncode == 6, result.stderr  # the tenant's refusal, not the twin's exit 8
+    assert "the certificate twin was not published" in result.stdout  # a warning in the report
+
+
 def test_twin_off_publishes_nothing(tmp_path, tenant, local_broker):
     device = _device(tmp_path, tenant, local_broker.address, twin="off")
     assert device.run().returncode == 0

@@ -4,6 +4,7 @@ options and the option types."""
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from reconciler.basics.durations import parse_duration
@@ -34,6 +35,17 @@ def add_desired_state_options(parser: argparse.ArgumentParser) -> None:
         help="desired-state YAML (default: <config-dir>/reconcile.yaml)",
     )
     parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite, non-negative number of seconds (nan would wait forever)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number of seconds, 0 or more")
+    return value
 
 
 def duration(text: str):

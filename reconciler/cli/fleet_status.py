@@ -70,16 +70,28 @@ def _table(status: FleetStatus, rows: list[dict], out) -> None:
         print(f"{len(status.unused_registrations)} registration(s) never used{': ' + unused if unused else ''}", file=out)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str | int | float:
+    """A CSV cell a spreadsheet shows as text: what devices publish could start like a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(status: FleetStatus, rows: list[dict], out) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow(["certificate"] + ["" if row[c] is None else row[c] for c in COLUMNS] + [""])
+        writer.writerow(["certificate"] + [_cell(row[c]) for c in COLUMNS] + [""])
     blank = [""] * (len(COLUMNS) - 2)
     for mo, name in status.without_fragment:
-        writer.writerow(["no-fragment", name or "", mo] + blank + [""])
+        writer.writerow(["no-fragment", _cell(name), _cell(mo)] + blank + [""])
     for device, state in status.unused_registrations:
-        writer.writerow(["registration", device, ""] + blank + [state or ""])
+        writer.writerow(["registration", _cell(device), ""] + blank + [_cell(state)])
 
 
 def run(args) -> int:

@@ -13,6 +13,7 @@ held by another run. The full engine then writes a new stamp if the run ends con
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from datetime import datetime, timezone
@@ -86,9 +87,10 @@ def _lock_timeout_valid(text: str | None) -> bool:
     if text is None:
         return True
     try:
-        return float(text) >= 0
+        value = float(text)
     except ValueError:
         return False
+    return math.isfinite(value) and value >= 0  # as cli.arguments.seconds: else argparse refuses it, exit 3
 
 
 def desired_state_path(options: dict) -> Path:

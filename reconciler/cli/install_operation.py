@@ -4,6 +4,7 @@ workflow where tedge-mapper-c8y and tedge-agent look for them."""
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 
 from reconciler.basics.atomic_files import write_atomic
@@ -57,6 +58,9 @@ def run(args) -> int:
     passed = str(config_dir.absolute()) if config_dir != DEFAULT_CONFIG_DIR else None
     if passed and any(c.isspace() or c in "\"'\\$" for c in passed):
         raise BadInput(f"--config-dir: {passed!r}: the workflow cannot pass a path with spaces, quotes or $")
+    if passed and os.path.basename(words[0]) == "sudo":  # `reconcile operation` refuses --config-dir under sudo
+        raise BadInput("--config-dir: a workflow that runs reconcile through sudo reads /etc/tedge/reconcile.yaml; "
+                       "install it into /etc/tedge, or run reconcile without sudo")
     operations = config_dir / "operations"
     for path, text in ((operations / WORKFLOW_FILE, workflow_toml(command, passed)), (operations / "c8y" / TEMPLATE_FILE, template_toml())):
         try:

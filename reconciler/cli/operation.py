@@ -10,7 +10,7 @@ import os
 import sys
 
 from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
-from reconciler.cli.arguments import add_desired_state_options, command_parser
+from reconciler.cli.arguments import add_desired_state_options, command_parser, seconds
 from reconciler.desired.source import desired_state_path, load_spec
 from reconciler.desired.tedge_toml import config_dir_from
 from reconciler.planning.model import Kind, RenewalRequest
@@ -49,11 +49,11 @@ def parser() -> argparse.ArgumentParser:
     add_desired_state_options(p)
     p.add_argument("--rotate-key", default="", metavar="true|false",
                    help="renew: with a new key; the workflow passes ${.payload.rotateKey} (empty = false)")
-    p.add_argument("--lock-timeout", type=float, metavar="SECONDS",
+    p.add_argument("--lock-timeout", type=seconds, metavar="SECONDS",
                    help="wait this long for another run's lock (renew: 0, i.e. refuse; activate: 120)")
     p.add_argument("--serial", default="", help="check: the serial of the staged certificate (stagedSerial)")
     p.add_argument("--after-run", default="", help="check: the run that staged it (stagedRun)")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=seconds, default=300.0, metavar="SECONDS",
                    help="check: how long to wait for the activation (default 300)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more")
     return p

@@ -9,7 +9,7 @@ from pathlib import Path
 from reconciler import __version__
 from reconciler.basics import logs
 from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
-from reconciler.cli.arguments import add_desired_state_options, command_parser, duration
+from reconciler.cli.arguments import add_desired_state_options, command_parser, duration, seconds
 from reconciler.cli.jitter import sleep_jitter
 from reconciler.desired.source import desired_state_path, load_spec
 from reconciler.desired.tedge_toml import config_dir_from
@@ -76,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rotate-key", action="store_true", help="with --renew-now: renew with a new key")
     p.add_argument(
-        "--lock-timeout", type=float, default=60.0, metavar="SECONDS",
+        "--lock-timeout", type=seconds, default=60.0, metavar="SECONDS",
         help="how long to wait for another run's lock (default: 60)",
     )
     p.add_argument(
@@ -153,8 +153,6 @@ def run(args) -> int:
                                                             config_dir_from(args.config_dir))  # before the spec is read
         spec = load_spec(args.config_dir, args.file)
         logs.set_device(spec.device_id)
-        if args.lock_timeout < 0:
-            raise BadInput("--lock-timeout must not be negative")
         report = reconcile(
             spec, dry_run=args.dry_run, lock_timeout=args.lock_timeout, progress=_progress(args.output), force=args.force,
             request=renewal_request(args),

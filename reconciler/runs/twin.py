@@ -97,7 +97,7 @@ def publish_twin(spec: DesiredState, report, now: datetime, publish: Publisher =
         publish(local_broker(spec), spec.report.topic, json.dumps(document, separators=(",", ":")).encode())
     except Unreachable as err:
         message = f"the certificate twin was not published: {err.message}"
-        if mode == "on":
+        if mode == "on" and report.failed is None:  # a run that failed already keeps its own error and exit code
             report.error = Unreachable(f"{message} (report.twin: on)")
         else:
             report.extra_warnings.append(f"{message} (report.twin: auto; the next run tries again)")

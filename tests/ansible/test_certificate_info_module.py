@@ -60,6 +60,8 @@ def test_valid_at_relative_and_absolute_points(tmp_path):
     assert result["valid_at"] == {"now": True, "in_a_year": False, "last_month": False, "asn1": False, "iso": True}
     failed, result = call_module("certificate_info", {"path": str(cert), "valid_at": {"soon": "tomorrow"}})
     assert failed and result["msg"].startswith("valid_at.soon: ") and result["exit_name"] == "bad_input"
+    failed, result = call_module("certificate_info", {"path": str(cert), "valid_at": {"far": "+999999999d"}})
+    assert failed and result["msg"].startswith("valid_at.far: ") and result["exit_name"] == "bad_input"  # was a traceback
 
 
 def test_content_instead_of_a_file(tmp_path):

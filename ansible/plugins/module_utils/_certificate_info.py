@@ -81,7 +81,7 @@ def valid_at(points, not_before, not_after, now):
     for name, text in (points or {}).items():
         try:
             moment = point_in_time(text, now)
-        except ValueError as err:
+        except (ValueError, OverflowError) as err:  # OverflowError: +999999999d is past year 9999
             raise BadInput(f"valid_at.{name}: {err} (or +30d, -1h, 20270101000000Z)") from None
         out[name] = not_before <= moment <= not_after  # both ends are valid times (RFC 5280)
     return out
