@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
+from c8y_emulator.json_body import json_object
 from c8y_emulator.operations import OperationError, parse_iso
 from c8y_emulator.paging import PagingError, page, parameters
 from c8y_emulator.tenant_routes import UNAUTHORIZED
@@ -17,14 +17,6 @@ def _refused(handler) -> bool:
     return True
 
 
-def _object(body: bytes) -> dict | None:
-    try:
-        data = json.loads(body or b"null")
-    except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _with_self(tenant, document: dict, kind: str) -> dict:
     document["self"] = f"{tenant.url}/devicecontrol/{kind}/{document['id']}"
     return document
@@ -35,7 +27,7 @@ def operations(handler, body: bytes, _fault):
         return
     tenant = handler.tenant
     if handler.command == "POST":
-        request = _object(body)
+        request = json_object(body)
         device = request.get("deviceId") if request else None
         if not isinstance(device, str) or tenant.inventory.get(device) is None:
             return handler._error(422, "devicecontrol/invalidRequest", "deviceId must name an existing managed object")
@@ -59,7 +51,7 @@ def operation(handler, body: bytes, _fault, op_id: str):
         return
     tenant = handler.tenant
     if handler.command == "PUT":
-        changes = _object(body)
+        changes = json_object(body)
         if changes is None:
             return handler._error(422, "devicecontrol/invalidRequest", "expected a JSON object")
         try:
@@ -94,7 +86,7 @@ def bulk_operations(handler, body: bytes, _fault):
         return
     tenant = handler.tenant
     if handler.command == "POST":
-        request = _object(body)
+        request = json_object(body)
         try:
             if request is None or not isinstance(request.get("operationPrototype"), dict):
                 raise OperationError("operationPrototype must be a JSON object")

@@ -6,9 +6,9 @@ need the admin's Basic credentials, as the tenant does for a user without device
 
 from __future__ import annotations
 
-import json
 from urllib.parse import unquote
 
+from c8y_emulator.json_body import json_object
 from c8y_emulator.paging import PagingError, page, parameters
 from c8y_emulator.query import Query, QueryError
 
@@ -55,7 +55,7 @@ def managed_object(handler, body: bytes, _fault, mo_id: str):
         return
     inventory = handler.tenant.inventory
     if handler.command == "PUT":
-        fragments = _object(body)
+        fragments = json_object(body)
         if fragments is None:
             return handler._error(422, "inventory/invalidRequest", "expected a JSON object of fragments")
         document = inventory.update(mo_id, fragments)
@@ -73,7 +73,7 @@ def managed_objects(handler, body: bytes, _fault):
     tenant = handler.tenant
     base = f"{tenant.url}/inventory/managedObjects"
     if handler.command == "POST":
-        fragments = _object(body)
+        fragments = json_object(body)
         if fragments is None:
             return handler._error(422, "inventory/invalidRequest", "expected a JSON object of fragments")
         return handler._json(201, managed_object_json(tenant, tenant.inventory.create(fragments)))
@@ -102,18 +102,10 @@ def _also(query: Query, name: str, value: str) -> Query:
     return query
 
 
-def _object(body: bytes) -> dict | None:
-    try:
-        data = json.loads(body or b"null")
-    except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def child_assets(handler, body: bytes, _fault, group_id: str):
     if _refused(handler):
         return
-    reference = _object(body)
+    reference = json_object(body)
     member = reference.get("managedObject", {}).get("id") if reference and isinstance(reference.get("managedObject"), dict) else None
     if not isinstance(member, str) or not handler.tenant.inventory.add_child(group_id, member):
         return handler._error(422, "inventory/invalidRequest", "expected {\"managedObject\": {\"id\": <existing id>}} for an existing group")
