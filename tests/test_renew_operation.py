@@ -103,6 +103,16 @@ def test_check_times_out_when_no_activation_runs(tmp_path, tenant):
     assert "still staged after 1s" in step_output(check.stdout)["reason"]
 
 
+def test_check_ends_failed_when_another_run_holds_the_lock_past_its_timeout(tmp_path, tenant):
+    device = _device(tmp_path, tenant)
+    staged = step_output(_step(device, "renew").stdout)
+    with exclusive_lock(lock_file(device.cert), 1):
+        check = _step(device, "check", f"--serial={staged['stagedSerial']}", f"--after-run={staged['stagedRun']}",
+                      "--timeout=1")
+    assert check.returncode == 1, check.stderr  # a truthful FAILED for the operation, not exit 5 "locked"
+    assert "another reconcile run still holds the lock" in step_output(check.stdout)["reason"]
+
+
 def test_a_bad_rotate_key_value_is_bad_input(tmp_path, tenant):
     device = _device(tmp_path, tenant)
     renew = _step(device, "renew", "--rotate-key=yes")

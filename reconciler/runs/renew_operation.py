@@ -16,7 +16,7 @@ import time
 from datetime import datetime
 from typing import Callable, NamedTuple
 
-from reconciler.basics.errors import Blocked
+from reconciler.basics.errors import Blocked, Locked
 from reconciler.basics.layout import state_file
 from reconciler.basics.lock import device_lock
 from reconciler.basics.timestamps import utc_now
@@ -77,16 +77,20 @@ def check_live(
     paths = spec.paths
     while True:
         remaining = max(0.0, deadline - time.monotonic())
-        with device_lock(paths.cert, (paths.key, paths.cert, paths.csr), remaining) as lock:
-            if not lock.held:
-                raise Blocked(f"cannot check the certificate ({lock.unwritable})")
-            now = clock()
-            facts = _live_facts(spec, now)
-            outcome = _judge(spec, serial, marker, facts)
-            if outcome is not None:
-                if outcome.ok:
-                    _publish(spec, facts, now)
-                return outcome
+        try:
+            with device_lock(paths.cert, (paths.key, paths.cert, paths.csr), remaining) as lock:
+                if not lock.held:
+                    raise Blocked(f"cannot check the certificate ({lock.unwritable})")
+                now = clock()
+                facts = _live_facts(spec, now)
+                outcome = _judge(spec, serial, marker, facts)
+                if outcome is not None:
+                    if outcome.ok:
+                        _publish(spec, facts, now)
+                    return outcome
+        except Locked:  # the activation run (or another) still holds the lock at the deadline
+            return Outcome(False, f"the renewed certificate (serial {serial}) is not confirmed live after {timeout:g}s: "
+                           "another reconcile run still holds the lock (the next run finishes the activation)", {})
         if time.monotonic() >= deadline:
             return Outcome(False, f"the renewed certificate (serial {serial}) is still staged after {timeout:g}s: "
                            "the activation did not run (the next reconcile run activates it)", facts["certificate"])
