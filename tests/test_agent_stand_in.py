@@ -11,7 +11,8 @@ import sys
 import time
 from datetime import timedelta
 
-from c8y_emulator.stand_ins.agent import AgentStandIn, script_output, substitute
+from c8y_emulator.stand_ins.agent import AgentStandIn, script_output
+from c8y_emulator.stand_ins.templates import substitute_text
 from reconciler.basics.layout import lock_file
 from reconciler.basics.lock import exclusive_lock
 from reconciler.x509.facts import certificate_info, load_certificates
@@ -93,7 +94,7 @@ def test_a_refusing_tenant_ends_failed_with_the_engines_message(tmp_path, tenant
 
 def test_substitution_and_output_follow_the_workflow_conventions():
     context = {"payload": {"a": {"b": True}, "s": "x y", "n": 3}, "topic": {"cmd_id": "c8y-mapper-7"}}
-    assert substitute("--a=${.payload.a.b} ${.payload.s} ${.payload.n} ${.payload.none}|${.topic.cmd_id}", context) == \
+    assert substitute_text("--a=${.payload.a.b} ${.payload.s} ${.payload.n} ${.payload.none}|${.topic.cmd_id}", context) == \
         "--a=true x y 3 |c8y-mapper-7"
     assert script_output("log line\n:::begin-tedge:::\n{\"k\": 1}\n:::end-tedge:::\n") == {"k": 1}
     assert script_output(":::begin-tedge:::\n[1]\n:::end-tedge:::\n") == {}

@@ -31,7 +31,7 @@ _TOKEN = re.compile(r"""
     | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![A-Za-z0-9_.])
     | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
     )""", re.VERBOSE)
-_MISSING = object()
+MISSING = object()  # what lookup() returns for a path the document lacks
 
 Predicate = Callable[[dict, Callable[[str], set]], bool]  # (object, group id → member ids) → matches
 
@@ -41,10 +41,11 @@ class QueryError(ValueError):
 
 
 def lookup(document: dict, path: str):
+    """The value at a dotted path (`a.b.c`) of nested objects, or MISSING."""
     value = document
     for part in path.split("."):
         if not isinstance(value, dict) or part not in value:
-            return _MISSING
+            return MISSING
         value = value[part]
     return value
 
@@ -129,7 +130,7 @@ class _Parser:
             self.take("punct", "(")
             fragment = self.take("word")
             self.take("punct", ")")
-            return lambda d, g: lookup(d, fragment) is not _MISSING
+            return lambda d, g: lookup(d, fragment) is not MISSING
         if value == "bygroupid":
             self.at += 1
             self.take("punct", "(")

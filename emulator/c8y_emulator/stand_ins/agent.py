@@ -38,6 +38,8 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from c8y_emulator.stand_ins.templates import substitute_text
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -46,7 +48,6 @@ except ModuleNotFoundError:  # Python 3.10
 log = logging.getLogger("c8y_emulator.agent")
 BEGIN, END = ":::begin-tedge:::", ":::end-tedge:::"
 _OUTPUT = re.compile(re.escape(BEGIN) + r"\s*\n(.*?)\n\s*" + re.escape(END), re.S)
-_REFERENCE = re.compile(r"\$\{\.([A-Za-z0-9_.\-]*)\}")
 SCRIPT_TIMEOUT = 600  # a bound for tests, not a thin-edge setting
 
 
@@ -61,19 +62,6 @@ def load_workflows(config_dir: Path) -> dict[str, dict]:
         if isinstance(data.get("operation"), str):
             found[data["operation"]] = data
     return found
-
-
-def substitute(text: str, context: dict) -> str:
-    """`${.payload.x}`, `${.topic.cmd_id}` … replaced in a command line."""
-    def value(match):
-        node = context
-        for part in match.group(1).split("."):
-            if not isinstance(node, dict) or part not in node:
-                return ""
-            node = node[part]
-        return node if isinstance(node, str) else json.dumps(node)
-
-    return _REFERENCE.sub(value, text)
 
 
 def script_output(stdout: str) -> dict:
@@ -194,7 +182,7 @@ class AgentStandIn:
                 return _transition(state.get("on_success"), payload, f"{status}: proceed without on_success")
             return None  # cleanup: the requester clears the topic
         if "background_script" in state:
-            command = shlex.split(substitute(state["background_script"], context))
+            command = shlex.split(substitute_text(state["background_script"], context))
             moved = _transition(state.get("on_exec"), payload, f"{status}: background_script without on_exec")
             self._client.publish(topic, json.dumps(moved).encode(), qos=1, retain=True).wait_for_publish(5)
             self._note(f"{topic}: {status}: started in the background: {command[0]}")
@@ -206,7 +194,7 @@ class AgentStandIn:
         return _transition(None, payload, f"{status}: a step this stand-in does not run")
 
     def _run_script(self, status: str, state: dict, payload: dict, context: dict) -> dict:
-        command = shlex.split(substitute(state["script"], context))
+        command = shlex.split(substitute_text(state["script"], context))
         try:
             done = subprocess.run(command, capture_output=True, text=True, env=self.env, timeout=SCRIPT_TIMEOUT)
         except OSError as err:

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from c8y_emulator.query import MISSING, lookup
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -21,17 +23,6 @@ except ModuleNotFoundError:  # Python 3.10
 NOTIFICATIONS = "c8y/devicecontrol/notifications"
 TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_]+")
 _REFERENCE = re.compile(r"\$\{\.([A-Za-z0-9_.\-]*)\}")
-_MISSING = object()
-
-
-def _value(context: dict, path: str):
-    value = context
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
-
 
 def substitute(template, context: dict):
     """`template` (a string, or a table of them) evaluated against `context` ({"payload": ..., "topic": ...})."""
@@ -41,16 +32,20 @@ def substitute(template, context: dict):
         return template
     whole = _REFERENCE.fullmatch(template)
     if whole:
-        found = _value(context, whole.group(1))
-        return "" if found is _MISSING else found
+        found = lookup(context, whole.group(1))
+        return "" if found is MISSING else found
+    return substitute_text(template, context)
 
-    def text(match):
-        found = _value(context, match.group(1))
-        if found is _MISSING:
+
+def substitute_text(text: str, context: dict) -> str:
+    """Every `${.a.b}` in `text` replaced: strings as they are, other JSON values as JSON text, unknown paths as ""."""
+    def value(match):
+        found = lookup(context, match.group(1))
+        if found is MISSING:
             return ""
         return found if isinstance(found, str) else json.dumps(found)
 
-    return _REFERENCE.sub(text, template)
+    return _REFERENCE.sub(value, text)
 
 
 @dataclass(frozen=True)
