@@ -7,7 +7,6 @@ sending full pages is stopped at MAX_PAGES rather than followed for ever.
 
 from __future__ import annotations
 
-import json
 from typing import Callable, Iterator
 
 from reconciler.basics.errors import TenantRefused
@@ -34,11 +33,8 @@ def read_page(admin: AdminClient, path: str, key: str, params: dict, what: str) 
         raise TenantRefused(f"the tenant refused the {what} query (400): {answer.tenant_message()}")
     if not 200 <= answer.status < 300:
         raise TenantRefused(f"the tenant could not list {what} ({answer.status}): {answer.tenant_message()}")
-    try:
-        data = json.loads(answer.body)
-    except (ValueError, RecursionError):
-        data = None
-    items = data.get(key) if isinstance(data, dict) else None
+    data = answer.json_object()
+    items = data.get(key) if data is not None else None
     if not isinstance(items, list):
         raise TenantRefused(f"the tenant's answer listing {what} has no {key} list")
     return [item for item in items if isinstance(item, dict)], _total_pages(data.get("statistics"))

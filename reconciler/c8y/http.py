@@ -33,26 +33,26 @@ class Answer:
     def tenant_message(self) -> str:
         """The tenant's own words: JSON `message` (or `error`), else an HTML title or first text line."""
         text = self.body[:4096].decode("utf-8", "replace")
-        if "json" in self.content_type or text.lstrip().startswith("{"):
-            try:
-                data = json.loads(self.body)
-                if isinstance(data, dict):
-                    said = data.get("message") or data.get("error")
-                    if isinstance(said, str) and said.strip():
-                        return _printable(said)
-            except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python recurses
-                pass
+        data = self.json_object() if "json" in self.content_type or text.lstrip().startswith("{") else None
+        said = data.get("message") or data.get("error") if data is not None else None
+        if isinstance(said, str) and said.strip():
+            return _printable(said)
         title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
         if title:
             return f"HTML page: {_printable(title.group(1))}"
         first = next((line for line in text.splitlines() if line.strip()), "")
         return _printable(first) or "(no message)"
 
-    def is_json(self) -> bool:
+    def json_object(self) -> dict | None:
+        """The body as a JSON object; None when it is not one (not JSON, nested past recursion, another type)."""
         try:
-            return isinstance(json.loads(self.body), dict)
-        except (ValueError, RecursionError):
-            return False
+            data = json.loads(self.body)
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python recurses
+            return None
+        return data if isinstance(data, dict) else None
+
+    def is_json(self) -> bool:
+        return self.json_object() is not None
 
 
 def _printable(text: str, limit: int = 200) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import quote
 
@@ -26,9 +25,8 @@ def managed_object_id(admin: AdminClient, device_id: str, id_type: str = SERIAL)
     if not 200 <= answer.status < 300:
         raise TenantRefused(f"the tenant could not look up {device_id} ({answer.status}): {answer.tenant_message()}")
     try:
-        data = json.loads(answer.body)
-        found = data["managedObject"]["id"]
-    except (ValueError, RecursionError, KeyError, TypeError):
+        found = (answer.json_object() or {})["managedObject"]["id"]
+    except (KeyError, TypeError):
         raise TenantRefused(f"the tenant's identity answer for {device_id} has no managedObject.id") from None
     if isinstance(found, int) and not isinstance(found, bool):
         found = str(found)

@@ -64,11 +64,8 @@ class BulkOperation:
 def _document(answer, what: str) -> dict:
     if not 200 <= answer.status < 300:
         raise TenantRefused(f"the tenant refused {what} ({answer.status}): {answer.tenant_message()}")
-    try:
-        data = json.loads(answer.body)
-    except (ValueError, RecursionError):
-        data = None
-    if not isinstance(data, dict) or _id(data.get("id")) is None:
+    data = answer.json_object()
+    if data is None or _id(data.get("id")) is None:
         raise TenantRefused(f"the tenant's answer to {what} has no id")
     return data
 

@@ -10,7 +10,6 @@ certificates carry no key identifier, every tenant's CA has the same name, and i
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -56,11 +55,8 @@ def _json(admin: AdminClient, path: str, what: str) -> dict:
         raise TenantRefused(f"reading {what}: {err}") from None
     if not 200 <= answer.status < 300:
         raise TenantRefused(f"reading {what}: the tenant answered {answer.status}: {answer.tenant_message()}")
-    try:
-        data = json.loads(answer.body)
-    except (ValueError, RecursionError):
-        data = None
-    if not isinstance(data, dict):
+    data = answer.json_object()
+    if data is None:
         raise TenantRefused(f"reading {what}: the tenant's answer ({answer.status}) is not a JSON object")
     return data
 
