@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 from reconciler.basics.durations import parse_duration
@@ -46,6 +47,15 @@ def seconds(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number of seconds, 0 or more")
     return value
+
+
+def add_admin_options(parser: argparse.ArgumentParser) -> None:
+    """--tenant, --ca-bundle and --credentials-file: the administrator's side (register, fleet)."""
+    parser.add_argument("--tenant", default=os.environ.get("C8Y_HOST"), metavar="URL",
+                        help="tenant address (default: $C8Y_HOST)")
+    parser.add_argument("--ca-bundle", type=Path, metavar="PEM",
+                        help="trust for the tenant's HTTPS instead of the system store")
+    parser.add_argument("--credentials-file", type=Path, metavar="FILE", help="C8Y_USER=/C8Y_PASSWORD=/C8Y_TENANT= lines")
 
 
 def duration(text: str):

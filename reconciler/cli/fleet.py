@@ -4,12 +4,10 @@ started from the tenant (`status`, `renew`)."""
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 
 from reconciler.basics.errors import BadInput
 from reconciler.cli import fleet_renew, fleet_status
-from reconciler.cli.arguments import Parser, command_parser, duration
+from reconciler.cli.arguments import Parser, add_admin_options, command_parser, duration
 
 HELP = """\
 The fleet from the tenant: every device's certificate as its twin fragment `deviceCertificate`
@@ -26,27 +24,20 @@ or $C8Y_HOST. See `reconcile fleet status --help` and `reconcile fleet renew --h
 """
 
 
-def _tenant_options(p: argparse.ArgumentParser) -> None:
-    """The same options as `reconcile register`."""
-    p.add_argument("--tenant", default=os.environ.get("C8Y_HOST"), metavar="URL", help="tenant address (default: $C8Y_HOST)")
-    p.add_argument("--ca-bundle", type=Path, metavar="PEM", help="trust for the tenant's HTTPS instead of the system store")
-    p.add_argument("--credentials-file", type=Path, metavar="FILE", help="C8Y_USER=/C8Y_PASSWORD=/C8Y_TENANT= lines")
-
-
 def parser() -> argparse.ArgumentParser:
     p = command_parser("reconcile fleet", HELP)
     actions = p.add_subparsers(dest="action", metavar="status|renew", parser_class=Parser)
     status = actions.add_parser("status", help="every device's certificate, soonest expiry first",
                                 description=fleet_status.HELP, epilog=fleet_status.EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    _tenant_options(status)
+    add_admin_options(status)
     status.add_argument("--expiring-within", type=duration, metavar="D", help="only certificates that expire within D (e.g. 30d)")
     status.add_argument("--failing", action="store_true", help="only devices whose last runs failed (consecutiveFailures > 0)")
     status.add_argument("--output", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
     renew = actions.add_parser("renew", help="create c8y_RenewCertificate operations",
                                description=fleet_renew.HELP, epilog=fleet_renew.EPILOG,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    _tenant_options(renew)
+    add_admin_options(renew)
     which = renew.add_mutually_exclusive_group(required=True)
     which.add_argument("--device", action="extend", nargs="+", metavar="ID", help="device ids (c8y_Serial; repeatable)")
     which.add_argument("--expiring-within", type=duration, metavar="D", help="every device whose certificate expires within D")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
 from reconciler.c8y.admin import AdminClient, load_admin_credentials
 from reconciler.c8y.registration import register_devices, registration_status, registration_url
 from reconciler.c8y.trusted_certificates import fetch_tenant_ca
-from reconciler.cli.arguments import command_parser
+from reconciler.cli.arguments import add_admin_options, command_parser
 from reconciler.cli.register_input import devices_from_file, devices_from_ids
 
 HELP = """\
@@ -51,10 +50,7 @@ exit codes:
 
 def parser() -> argparse.ArgumentParser:
     p = command_parser("reconcile register", HELP, EPILOG)
-    p.add_argument("--tenant", default=os.environ.get("C8Y_HOST"), metavar="URL",
-                   help="tenant address (default: $C8Y_HOST)")
-    p.add_argument("--ca-bundle", type=Path, metavar="PEM", help="trust for the tenant's HTTPS instead of the system store")
-    p.add_argument("--credentials-file", type=Path, metavar="FILE", help="C8Y_USER=/C8Y_PASSWORD=/C8Y_TENANT= lines")
+    add_admin_options(p)
     p.add_argument("--device", action="append", default=[], metavar="ID", help="a device id (repeatable)")
     p.add_argument("--from", dest="sources", type=Path, action="append", default=[], metavar="FILE",
                    help="CSV or YAML list of devices (repeatable)")
