@@ -1,3 +1,3 @@
-from reconciler.cli.main import main
+from reconciler.cli.main import console_script
 
-raise SystemExit(main())
+raise SystemExit(console_script())

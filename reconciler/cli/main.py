@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import signal
 import sys
 import traceback
+from typing import Callable
 
 from reconciler.basics import logs
 from reconciler.basics.errors import ExitCode, ReconcileError
@@ -44,7 +46,35 @@ def _error_document(err: ReconcileError) -> str:
     return error_document(err)
 
 
-def main(argv: list[str] | None = None) -> int:
+def console_script() -> int:
+    """`reconcile` as installed, and `python -m reconciler`: main() in a process of its own.
+
+    Loading the engine leaves some 37,000 objects for the cyclic collector (pydantic's validators,
+    cryptography, our modules), and all of them live until the process ends. Left on, the
+    collector traces them again and again while they load and once more at exit: about 35 ms of
+    a 180 ms no-op run. So it is off until the command is loaded, never sees what was loaded, and
+    sees nothing at exit; the run itself is collected as usual. Nothing waits on it: every file
+    is closed and fsynced when written, logs are flushed at exit, and the engine already assumes
+    the process can die between any two system calls.
+    """
+    gc.disable()
+    try:
+        return main(loaded=_out_of_the_collectors_sight)
+    finally:
+        gc.freeze()
+
+
+def _out_of_the_collectors_sight() -> None:
+    gc.freeze()
+    gc.enable()
+
+
+def _nothing() -> None:
+    pass
+
+
+def main(argv: list[str] | None = None, loaded: Callable[[], None] = _nothing) -> int:
+    """Run one command; `loaded()` is called once its modules are imported."""
     argv = sys.argv[1:] if argv is None else argv
     # pydantic looks up plugin entry points on first use, which costs more than our whole plan.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
@@ -57,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                 return answered.code
             argv = answered.argv  # less --jitter once it was slept
         command, arguments = _command(argv)
+        loaded()
         args = command.parser().parse_args(arguments)
         logs.configure_logging(getattr(args, "verbose", 0), getattr(args, "log_format", "text"))
         return command.run(args)
