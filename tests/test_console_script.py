@@ -7,6 +7,7 @@ test process would leak into every later test.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # A stand-in command module records what the collector looked like while it loaded and ran.
 PROBE = """
-import gc, json, sys, types
+import gc, json, os, sys, types
 from reconciler.cli import main as entry
 
 seen = {}
@@ -25,9 +26,11 @@ kept = []
 
 def command(argv):
     seen["enabled_while_loading"] = gc.isenabled()
+    seen["plugins_while_loading"] = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
     module = types.SimpleNamespace(parser=None, run=None)
     def run(args):
         seen["enabled_while_running"] = gc.isenabled()
+        seen["plugins_while_running"] = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
         seen["frozen_while_running"] = gc.get_freeze_count()
         cycle = []
         cycle.append(cycle)  # garbage only the collector can free
@@ -50,8 +53,10 @@ print(json.dumps(seen))
 """
 
 
-def probe() -> dict:
-    out = subprocess.run([sys.executable, "-c", PROBE, "show"], capture_output=True, text=True, cwd=ROOT, check=True)
+def probe(environ: dict[str, str] | None = None) -> dict:
+    env = {name: value for name, value in os.environ.items() if name != "PYDANTIC_DISABLE_PLUGINS"}
+    out = subprocess.run([sys.executable, "-c", PROBE, "show"], capture_output=True, text=True, cwd=ROOT, check=True,
+                         env={**env, **(environ or {})})
     return json.loads(out.stdout)
 
 
@@ -74,3 +79,14 @@ def test_the_installed_script_and_python_m_use_it():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["reconcile"] == "reconciler.cli.main:console_script"
     assert "console_script()" in (ROOT / "reconciler" / "__main__.py").read_text()
+
+
+def test_pydantic_plugins_are_off_while_loading_and_the_environment_is_as_given_for_the_run():
+    seen = probe()
+    assert seen["plugins_while_loading"] == "__all__"
+    assert seen["plugins_while_running"] is None  # what activation commands and tedge inherit
+
+
+def test_a_choice_of_pydantic_plugins_by_the_caller_is_kept():
+    seen = probe({"PYDANTIC_DISABLE_PLUGINS": "logfire"})
+    assert seen["plugins_while_loading"] == seen["plugins_while_running"] == "logfire"

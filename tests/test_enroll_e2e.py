@@ -301,3 +301,14 @@ def test_a_missing_activation_command_blocks_before_the_password_is_spent(tmp_pa
     assert tenant.requests_to("simpleenroll") == [] and not device.key.exists()
     fixed = make_device(tmp_path, tenant, activation={"strategy": "command", "command": ["true"]})
     assert fixed.run().returncode == 0  # the one-time password was never spent
+
+
+def test_the_activation_command_gets_the_environment_the_run_was_given(tmp_path, tenant):
+    tenant.register("gw-0001", OTP)
+    seen = tmp_path / "activation-environment"
+    device = make_device(tmp_path, tenant, activation={"strategy": "command", "command": ["sh", "-c", f"env > {seen}"]})
+    result = device.run(env={"GIVEN_TO_THE_RUN": "yes"})
+    assert result.returncode == 0, result.stderr
+    environment = dict(line.split("=", 1) for line in seen.read_text().splitlines() if "=" in line)
+    assert environment["GIVEN_TO_THE_RUN"] == "yes"
+    assert "PYDANTIC_DISABLE_PLUGINS" not in environment  # set only while the engine loads

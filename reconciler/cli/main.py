@@ -27,6 +27,8 @@ COMMANDS = {
     "install-operation": "install_operation",
 }
 DEFAULT_COMMAND = "reconcile_run"
+# pydantic scans every installed distribution for plugins when it builds our models: none is wanted.
+PLUGINS_OFF = "PYDANTIC_DISABLE_PLUGINS"
 
 
 def _raise_interrupt(_signum, _frame):
@@ -55,18 +57,24 @@ def console_script() -> int:
     a 180 ms no-op run. So it is off until the command is loaded, never sees what was loaded, and
     sees nothing at exit; the run itself is collected as usual. Nothing waits on it: every file
     is closed and fsynced when written, logs are flushed at exit, and the engine already assumes
-    the process can die between any two system calls.
+    the process can die between any two system calls. pydantic's plugins are off while loading
+    (unless the caller chose otherwise), and the environment is as given again before the run.
     """
     gc.disable()
+    plugins_ours = PLUGINS_OFF not in os.environ
+    if plugins_ours:
+        os.environ[PLUGINS_OFF] = "__all__"
+
+    def loaded() -> None:
+        if plugins_ours:  # the commands a run starts (activation, tedge) get the environment we were given
+            del os.environ[PLUGINS_OFF]
+        gc.freeze()
+        gc.enable()
+
     try:
-        return main(loaded=_out_of_the_collectors_sight)
+        return main(loaded=loaded)
     finally:
         gc.freeze()
-
-
-def _out_of_the_collectors_sight() -> None:
-    gc.freeze()
-    gc.enable()
 
 
 def _nothing() -> None:
@@ -76,8 +84,6 @@ def _nothing() -> None:
 def main(argv: list[str] | None = None, loaded: Callable[[], None] = _nothing) -> int:
     """Run one command; `loaded()` is called once its modules are imported."""
     argv = sys.argv[1:] if argv is None else argv
-    # pydantic looks up plugin entry points on first use, which costs more than our whole plan.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     signal.signal(signal.SIGTERM, _raise_interrupt)
     args = None
     try:

@@ -60,7 +60,6 @@ def test_no_limit_means_no_pause():
 def _keep_this_process_as_it_was(monkeypatch):
     """main() installs a SIGTERM handler and sets process-wide state: undo it after the test."""
     monkeypatch.setattr(signal, "signal", lambda *args: None)
-    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")
     monkeypatch.setattr(logs, "_device_id", None)
     monkeypatch.setattr(logs, "_json", False)
 
