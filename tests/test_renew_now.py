@@ -72,6 +72,22 @@ def test_renew_now_with_rotate_key_has_a_new_key_and_backs_up_the_old(tmp_path, 
     assert read_history(state_file(device.cert)).last_request.rotate_key is True
 
 
+def test_a_new_key_is_not_answered_by_a_certificate_staged_for_the_old_one(tmp_path, tenant):
+    device = _converged(tmp_path, tenant)
+    staging = reconcile("operation", "renew", "-f", str(device.state), "--config-dir", str(device.config_dir))
+    assert staging.returncode == 0, staging.stdout  # staged, as by an operation whose activate step never ran
+    staged = device.candidate.read_bytes()
+    before = device.live()
+    result = device.run("--renew-now", "--rotate-key", "--output", "json")
+    assert result.returncode == 0, result.stderr
+    assert "CandidateInvalid" in json.loads(result.stdout)["reasons"]
+    assert len(tenant.requests_to("simplereenroll")) == 2  # the staging, then the rotation
+    key, cert = device.live()
+    assert key != before[0] and cert != staged
+    kept = [path.read_bytes() for path in device.cert.parent.joinpath("backup").rglob("*") if path.is_file()]
+    assert staged in kept  # set aside, not lost: it was paid for
+
+
 def test_rotate_on_renewal_in_the_desired_state_rotates_an_explicit_renewal(tmp_path, tenant):
     device = _converged(tmp_path, tenant, key={"rotate_on_renewal": True})
     before = device.live()

@@ -64,12 +64,19 @@ def _candidate_key(i: Input):
         return None, "its public key is not the device's key"
     if clock_behind(candidate.info, i.now):
         return None, None  # not set aside: candidate_not_yet_valid blocks until the clock is right
+    if key_path == i.spec.paths.key and _rotation_requested(i):
+        return None, "it belongs to the current key, and a new key was asked for"
     live = i.obs.cert.info if i.live_healthy else None
     problem = candidate_problem(
         candidate.info, candidate.info.public_key_id, i.spec.device_id, i.now, i.spec.validity.renew_before,
         nothing_better=not better_than(live, candidate.info, i.now),
     )
     return (key_path, None) if problem is None else (None, problem)
+
+
+def _rotation_requested(i: Input) -> bool:
+    """A renewal asked for now that must bring a new key (a staged certificate for the old one will not do)."""
+    return i.request is not None and (i.request.rotate_key or i.spec.key.rotate_on_renewal)
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -245,7 +252,7 @@ def renewal_requested(i: Input) -> Finding | None:
     if i.request is None:
         return None
     info = i.obs.cert.info
-    rotate = i.request.rotate_key or i.spec.key.rotate_on_renewal
+    rotate = _rotation_requested(i)
     return Finding(
         Reason.RENEWAL_REQUESTED,
         f"Renewing{' with a new key' if rotate else ''}, as requested (the certificate expires "
