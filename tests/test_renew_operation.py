@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import signal
 import stat
 import time
 from datetime import timedelta
 
-from reconciler.basics.layout import lock_file
+from reconciler.basics import logs
+from reconciler.basics.layout import lock_file, state_file
 from reconciler.basics.lock import exclusive_lock
+from reconciler.cli import operation
+from reconciler.cli.main import main
 from reconciler.x509.facts import certificate_info, load_certificates
-from tests.device_files import converged_device
+from tests.device_files import converged_device, write_state
 from tests.reconcile_cli import run as reconcile
 from tests.tedge_workflow_output import step_output
 from tests.tenant_device import make_device
@@ -101,6 +105,34 @@ def test_check_times_out_when_no_activation_runs(tmp_path, tenant):
                        "--timeout=1")
     assert check.returncode == 1
     assert "still staged after 1s" in step_output(check.stdout)["reason"]
+
+
+def test_check_with_an_unreadable_run_history_still_judges_by_the_staged_certificate(tmp_path, tenant):
+    device = _device(tmp_path, tenant)
+    staged = step_output(_step(device, "renew").stdout)
+    state_file(device.cert).write_text("{torn")  # a power cut may roll it back: it is written without fsync
+    check = _step(device, "check", f"--serial={staged['stagedSerial']}", f"--after-run={staged['stagedRun']}",
+                  "--timeout=1")
+    assert check.returncode == 1, check.stderr
+    assert "still staged after 1s" in step_output(check.stdout)["reason"]
+    assert "internal error" not in check.stderr
+
+
+def test_a_bug_in_a_step_still_ends_the_operation_with_a_reason(tmp_path, monkeypatch, capsys):
+    converged_device(tmp_path)
+    state = write_state(tmp_path)
+
+    def broken(spec, args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(operation.STEPS, "renew", broken)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main() would keep its SIGTERM handler in this process
+    monkeypatch.setattr(logs, "_device_id", None)  # and its logging settings
+    monkeypatch.setattr(logs, "_json", False)
+    assert main(["operation", "renew", "-f", str(state), "--config-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr()
+    assert step_output(out.out)["reason"] == "internal error: RuntimeError: boom (a bug: please report it)"
+    assert "Traceback" not in out.err
 
 
 def test_check_ends_failed_when_another_run_holds_the_lock_past_its_timeout(tmp_path, tenant):

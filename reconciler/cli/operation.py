@@ -122,3 +122,6 @@ def run(args) -> int:
     except ReconcileError as err:  # the workflow's reason: the one-line message, as `reconcile` prints it
         answer({"reason": err.message})
         raise
+    except Exception as err:  # a bug: the operation still fails with a reason the tenant shows
+        answer({"reason": f"internal error: {type(err).__name__}: {err} (a bug: please report it)"})
+        raise

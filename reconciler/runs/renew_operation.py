@@ -54,12 +54,13 @@ def _judge(spec: DesiredState, serial: str, marker: str, facts: dict) -> Outcome
     if live.get("serial") == serial:
         return Outcome(True, f"certificate serial {serial} is live, valid until {live['not_after']}", live)
     history = read_history(state_file(spec.paths.cert))
-    later = run_marker(history) != marker
-    if later and history.last_run.status not in SUCCESS:
+    # An unreadable history (a power cut may roll it back: it is written without fsync) tells of no
+    # later run; the staged certificate still answers whether the activation happened.
+    last = history.last_run if history is not None else None
+    if last is not None and run_marker(history) != marker and last.status not in SUCCESS:
         failure = history.last_failure
-        reason = failure.message if failure is not None and failure.time == history.last_run.time else None
-        return Outcome(False, reason or f"the activation run ended {history.last_run.status} "
-                       f"(exit {history.last_run.exit_code})", live)
+        reason = failure.message if failure is not None and failure.time == last.time else None
+        return Outcome(False, reason or f"the activation run ended {last.status} (exit {last.exit_code})", live)
     candidate = facts["candidate"] or {}
     if candidate.get("serial") != serial:
         return Outcome(False, f"the renewed certificate (serial {serial}) did not go live; the live one is "
