@@ -137,3 +137,19 @@ def test_a_device_with_an_open_renewal_gets_no_second_one(tenant):
     assert [op["device"] for op in json.loads(again.stdout)["operations"]] == ["dev-00000", "dev-00001"]
     listed = [r.query for r in tenant.requests if r.method == "GET" and r.path == "/devicecontrol/operations"]
     assert any("fragmentType=c8y_RenewCertificate" in q and "status=PENDING" in q for q in listed)
+
+
+def test_a_group_member_with_an_open_renewal_is_named_before_the_bulk_reaches_it(tenant):
+    tenant.seed_devices(3)
+    tenant.create_group("lab", ["dev-00000", "dev-00001", "dev-00002"])
+    assert fleet(tenant, "renew", "--device", "dev-00001").returncode == 0
+    shown = fleet(tenant, "renew", "--group", "lab", "--dry-run", "--output", "json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["already_open"] == ["dev-00001"]
+    assert "dev-00001: operation 50001 is already PENDING; the bulk operation gives it a second one" in shown.stderr
+    assert _posts(tenant, "/devicecontrol/bulkoperations") == []
+    done = fleet(tenant, "renew", "--group", "lab", "--ramp", "0s")
+    assert done.returncode == 0, done.stderr
+    assert "dev-00001: operation 50001 is already PENDING" in done.stdout
+    assert "dev-00000" not in done.stdout and "dev-00002" not in done.stdout
+    assert len(_posts(tenant, "/devicecontrol/bulkoperations")) == 1

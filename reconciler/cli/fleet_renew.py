@@ -10,6 +10,7 @@ from datetime import timedelta
 from reconciler.basics.errors import BadInput, ExitCode
 from reconciler.basics.timestamps import utc_now
 from reconciler.c8y.admin import AdminClient, load_admin_credentials
+from reconciler.c8y.certificate_fragment import managed_object_id, text
 from reconciler.c8y.collections import read_all
 from reconciler.c8y.fleet_status import INVENTORY
 from reconciler.c8y.fleet_targets import Target, expiring_devices, group_id, named_devices
@@ -131,8 +132,27 @@ def _single(args, admin: AdminClient, targets: list[Target]) -> int:
     return _summary(args, created, names, not_found, {"dry_run": False})
 
 
-def _member_count(admin: AdminClient, group: str) -> int:
-    return sum(1 for _ in read_all(admin, INVENTORY, "managedObjects", {"query": f"bygroupid({group})"}, what="group members"))
+def _group_members(admin: AdminClient, group: str) -> dict[str, str]:
+    """Managed object id → name of the group's members."""
+    members = {}
+    for data in read_all(admin, INVENTORY, "managedObjects", {"query": f"bygroupid({group})"}, what="group members"):
+        found = managed_object_id(data)
+        if found:
+            members[found] = text(data.get("name")) or found
+    return members
+
+
+def _already_open(args, admin: AdminClient, members: dict[str, str]) -> list[str]:
+    """Members that have a renewal open already. A bulk operation reaches every member, so they get a
+    second one (their device refuses it while the first runs): named, so that nobody is surprised."""
+    running = open_renewals(admin) if members else {}
+    named = []
+    for managed_object, name in members.items():
+        if managed_object in running:
+            op = running[managed_object]
+            _say(args, f"{name}: operation {op.id} is already {op.status}; the bulk operation gives it a second one")
+            named.append(name)
+    return named
 
 
 def _bulk(args, admin: AdminClient) -> int:
@@ -140,7 +160,8 @@ def _bulk(args, admin: AdminClient) -> int:
     if args.group is not None:
         group = group_id(admin, args.group)
         prototype, target = renew_prototype(args.rotate_key), {"group": group}
-        what = f"group {args.group} ({_member_count(admin, group)} devices)"
+        members = _group_members(admin, group)
+        what = f"group {args.group} ({len(members)} devices)"
     else:
         parent = get_bulk(admin, args.retry_failed)
         if parent is None:
@@ -151,10 +172,12 @@ def _bulk(args, admin: AdminClient) -> int:
         prototype = renew_prototype(args.rotate_key or asked.get("rotateKey") is True)
         target = {"failed_parent": args.retry_failed}
         failed = [op for op in bulk_children(admin, args.retry_failed) if op.status == "FAILED"]
+        members = {op.device: op.device_name or op.device for op in failed if op.device}
         what = f"the {len(failed)} failed device(s) of bulk operation {args.retry_failed}"
+    already_open = _already_open(args, admin, members)
     if args.dry_run:
         _say(args, f"would create a bulk {RENEW_FRAGMENT} operation over {what}, {ramp:g}s apart")
-        return _summary(args, [], {}, [], {"dry_run": True, "would_create": what})
+        return _summary(args, [], {}, [], {"dry_run": True, "would_create": what, "already_open": already_open})
     bulk = create_bulk(admin, prototype=prototype, ramp_seconds=ramp, **target)
     _say(args, f"bulk operation {bulk.id} created over {what}, {ramp:g}s apart")
     children: list[Operation] = []
@@ -164,7 +187,7 @@ def _bulk(args, admin: AdminClient) -> int:
             bulk, children = follow_bulk(admin, bulk.id, on_change=progress, **_wait_options(args))
         finally:
             progress.done()
-    extra = {"dry_run": False, "bulk_operation": bulk.id, "general_status": bulk.general_status}
+    extra = {"dry_run": False, "bulk_operation": bulk.id, "general_status": bulk.general_status, "already_open": already_open}
     if args.wait and bulk.progress and bulk.progress.all > len(children):  # devices the ramp had not reached yet
         children += [Operation("-", None, None, "PENDING", None, None)] * (bulk.progress.all - len(children))
     return _summary(args, children, {}, [], extra)
