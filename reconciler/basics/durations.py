@@ -28,7 +28,7 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, int):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        return _bounded(value, str(value) if value < 10**40 else "a number that large")
     if not isinstance(value, str):
         raise ValueError("expected a duration such as 30d, 12h, 90m or 45s")
     text = value.strip().lower()
