@@ -71,6 +71,29 @@ def test_wait_follows_to_the_end_and_summarises(tenant, executor):
     assert ok["operations"][0]["result"] == "renewed dev-00000"
 
 
+def test_wait_goes_on_through_a_tenant_in_trouble(tenant, executor):
+    tenant.seed_devices(1)
+    tenant.fault("status", path="/devicecontrol/operations/50001", times=2, status=503)  # the first two polls
+    executor(lambda name: ("SUCCESSFUL", None))
+    result = fleet(tenant, "renew", "--device", "dev-00000", "--wait", "--poll", "1s", "--timeout", "30s")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("the tenant could not answer the read of operation 50001 (503)") == 1  # said once
+    assert "1 successful, 0 failed, 0 still pending" in result.stdout
+    reads = [r for r in tenant.requests if r.method == "GET" and r.path == "/devicecontrol/operations/50001"]
+    assert len(reads) >= 3  # two answered 503, then the one that saw it end
+
+
+def test_a_tenant_in_trouble_ends_a_command_with_exit_8_and_a_refusal_with_6(tenant):
+    tenant.seed_devices(1)
+    tenant.fault("status", path="/identity/externalIds/c8y_Serial/dev-00000", status=503)
+    trouble = fleet(tenant, "renew", "--device", "dev-00000")
+    assert trouble.returncode == 8 and "could not answer the look-up of dev-00000 (503)" in trouble.stderr
+    tenant.fault("status", path="/identity/externalIds/c8y_Serial/dev-00000", status=422)
+    refused = fleet(tenant, "renew", "--device", "dev-00000")
+    assert refused.returncode == 6 and "refused the look-up of dev-00000 (422)" in refused.stderr
+    assert _posts(tenant, "/devicecontrol/operations") == []
+
+
 def test_wait_times_out_with_exit_7(tenant):
     tenant.seed_devices(1)
     result = fleet(tenant, "renew", "--device", "dev-00000", "--wait", "--poll", "1s", "--timeout", "2s")

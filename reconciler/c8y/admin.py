@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from reconciler.basics.errors import BadInput, TenantRefused, Unreachable
+from reconciler.basics.errors import BadInput, ReconcileError, TenantRefused, Unreachable
 from reconciler.basics.limits import MAX_CREDENTIALS_BYTES
 from reconciler.c8y.http import Answer, Transient, new_session, send
 from reconciler.desired.load import read_text_file
@@ -75,3 +75,13 @@ class AdminClient:
             hint = f" (this needs {needs})" if needs and answer.status == 403 else ""
             raise TenantRefused(f"the tenant refused the admin credentials ({answer.status}): {answer.tenant_message()}{hint}")
         return answer
+
+
+def failed_answer(answer: Answer, what: str) -> ReconcileError:
+    """A non-2xx answer to an administrator's request about `what`. 5xx and 429 say the tenant is in
+    trouble, and asking again later may work (exit 8, as on the device side); anything else is a
+    refusal (exit 6)."""
+    said = f"({answer.status}): {answer.tenant_message()}"
+    if answer.status >= 500 or answer.status == 429:
+        return Unreachable(f"the tenant could not answer {what} {said}")
+    return TenantRefused(f"the tenant refused {what} {said}")

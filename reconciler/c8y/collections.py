@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from reconciler.basics.errors import TenantRefused
-from reconciler.c8y.admin import AdminClient
+from reconciler.c8y.admin import AdminClient, failed_answer
 
 MAX_PAGE_SIZE = 2000
 MAX_PAGES = 5000  # 10 million items at 2000 a page
@@ -32,7 +32,7 @@ def read_page(admin: AdminClient, path: str, key: str, params: dict, what: str) 
     if answer.status == 400:
         raise TenantRefused(f"the tenant refused the {what} query (400): {answer.tenant_message()}")
     if not 200 <= answer.status < 300:
-        raise TenantRefused(f"the tenant could not list {what} ({answer.status}): {answer.tenant_message()}")
+        raise failed_answer(answer, f"the list of {what}")
     data = answer.json_object()
     items = data.get(key) if data is not None else None
     if not isinstance(items, list):

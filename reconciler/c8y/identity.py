@@ -6,7 +6,7 @@ import re
 from urllib.parse import quote
 
 from reconciler.basics.errors import TenantRefused
-from reconciler.c8y.admin import AdminClient
+from reconciler.c8y.admin import AdminClient, failed_answer
 
 SERIAL = "c8y_Serial"
 _MANAGED_OBJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # Cumulocity ids are digits; accept a little more, nothing odd
@@ -23,7 +23,7 @@ def managed_object_id(admin: AdminClient, device_id: str, id_type: str = SERIAL)
     if answer.status == 404:
         return None
     if not 200 <= answer.status < 300:
-        raise TenantRefused(f"the tenant could not look up {device_id} ({answer.status}): {answer.tenant_message()}")
+        raise failed_answer(answer, f"the look-up of {device_id}")
     try:
         found = (answer.json_object() or {})["managedObject"]["id"]
     except (KeyError, TypeError):

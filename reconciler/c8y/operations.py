@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from reconciler.basics.errors import TenantRefused
-from reconciler.c8y.admin import AdminClient
+from reconciler.c8y.admin import AdminClient, failed_answer
 from reconciler.c8y.certificate_fragment import text, whole
 from reconciler.c8y.collections import read_all
 
@@ -63,7 +63,7 @@ class BulkOperation:
 
 def _document(answer, what: str) -> dict:
     if not 200 <= answer.status < 300:
-        raise TenantRefused(f"the tenant refused {what} ({answer.status}): {answer.tenant_message()}")
+        raise failed_answer(answer, what)
     data = answer.json_object()
     if data is None or _id(data.get("id")) is None:
         raise TenantRefused(f"the tenant's answer to {what} has no id")
@@ -91,7 +91,7 @@ def create_operation(admin: AdminClient, managed_object: str, rotate_key: bool) 
 
 def get_operation(admin: AdminClient, op_id: str) -> Operation:
     answer = admin.request("GET", f"{OPERATIONS}/{op_id}", headers={"Accept": "application/json"})
-    return operation_of(_document(answer, f"reading operation {op_id}"))
+    return operation_of(_document(answer, f"the read of operation {op_id}"))
 
 
 def open_renewals(admin: AdminClient) -> dict[str, Operation]:
@@ -138,4 +138,4 @@ def get_bulk(admin: AdminClient, bulk_id: str) -> BulkOperation | None:
     answer = admin.request("GET", f"{BULK}/{bulk_id}", headers={"Accept": "application/json"})
     if answer.status == 404:
         return None
-    return bulk_of(_document(answer, f"reading bulk operation {bulk_id}"))
+    return bulk_of(_document(answer, f"the read of bulk operation {bulk_id}"))

@@ -46,7 +46,7 @@ exit codes:
   3  bad input (options, credentials, no such group or bulk operation)
   6  the tenant refused (admin credentials or roles, an operation, an unexpected answer, TLS failure)
   7  --wait: --timeout passed with operations still pending or executing (none failed)
-  8  the tenant could not be reached"""
+  8  the tenant could not be reached, or was in trouble (5xx, 429)"""
 
 DEFAULT_BULK_RAMP = timedelta(seconds=5)
 DEFAULT_TIMEOUT = timedelta(minutes=30)
@@ -60,6 +60,7 @@ def _say(args, line: str) -> None:
 class WaitProgress:
     def __init__(self):
         self.live = sys.stderr.isatty()
+        self.last_trouble: str | None = None
 
     def __call__(self, done: int, failed: int, total: int) -> None:
         if self.live:
@@ -70,6 +71,13 @@ class WaitProgress:
         if self.live:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+
+    def trouble(self, message: str) -> None:
+        """A poll the tenant could not answer: said once per new message, and the wait goes on."""
+        if message != self.last_trouble:
+            self.done()
+            print(f"reconcile: warning: {message}; asking again until --timeout", file=sys.stderr)
+            self.last_trouble = message
 
 
 def _summary(args, operations: list[Operation], names: dict[str, str], not_found: list[str], extra: dict) -> int:
@@ -126,7 +134,7 @@ def _single(args, admin: AdminClient, targets: list[Target]) -> int:
     if args.wait and created:
         progress = WaitProgress()
         try:
-            created = follow(admin, created, on_change=progress, **_wait_options(args))
+            created = follow(admin, created, on_change=progress, on_trouble=progress.trouble, **_wait_options(args))
         finally:
             progress.done()
     return _summary(args, created, names, not_found, {"dry_run": False})
@@ -184,7 +192,9 @@ def _bulk(args, admin: AdminClient) -> int:
     if args.wait:
         progress = WaitProgress()
         try:
-            bulk, children = follow_bulk(admin, bulk.id, on_change=progress, **_wait_options(args))
+            followed, children = follow_bulk(admin, bulk.id, on_change=progress, on_trouble=progress.trouble,
+                                             **_wait_options(args))
+            bulk = followed or bulk  # the tenant never answered a poll: what creating it said
         finally:
             progress.done()
     extra = {"dry_run": False, "bulk_operation": bulk.id, "general_status": bulk.general_status, "already_open": already_open}

@@ -28,7 +28,7 @@ exit codes:
   0  the report was printed (whatever it shows)
   3  bad input (options, credentials)
   6  the tenant refused (admin credentials, a query, an unexpected answer, TLS failure)
-  8  the tenant could not be reached"""
+  8  the tenant could not be reached, or was in trouble (5xx, 429)"""
 
 COLUMNS = ("device", "managed_object", "serial", "not_after", "days_left", "renew_at", "last_run", "last_status",
            "failures", "last_failure_reason")

@@ -45,7 +45,7 @@ exit codes:
   1  at least one device failed (see its reason)
   3  bad input (options, device file, credentials)
   6  the tenant refused (admin credentials, unexpected answer, TLS failure, no tenant CA for --ca-out)
-  8  the tenant could not be reached"""
+  8  the tenant could not be reached, or was in trouble (5xx, 429)"""
 
 
 def parser() -> argparse.ArgumentParser:
