@@ -128,6 +128,20 @@ def test_a_fragment_with_odd_values_is_shown_not_fatal(tenant):
     assert report["devices"][1]["days_left"] is None and report["devices"][1]["failures"] is None
 
 
+def test_fragments_without_a_usable_expiry_come_last_whatever_the_tenant_sorts_first(tenant):
+    def extra(number: int) -> dict:
+        made = fragment(f"dev-{number:05d}", 1_800_000_000 + number * 86400)
+        odd = {1: True, 2: 1_800_000_000.5, 3: None}  # a boolean, a float, missing
+        if number in odd:
+            made["deviceCertificate"]["notAfterEpoch"] = odd[number]
+        return made
+
+    tenant.seed_devices(5, extra)
+    report = json.loads(fleet(tenant, "status", "--output", "json").stdout)
+    order = [row["device"] for row in report["devices"]]
+    assert order[:2] == ["dev-00000", "dev-00004"] and sorted(order[2:]) == ["dev-00001", "dev-00002", "dev-00003"]
+
+
 def test_bad_credentials_and_unreachable_tenant(tenant):
     result = fleet(tenant, "status", password="wrong-password")
     assert result.returncode == 6 and "refused the admin credentials (401)" in result.stderr

@@ -70,7 +70,10 @@ def fleet_status(admin: AdminClient, *, expiring_before: int | None = None, fail
     devices without the fragment and the unused registrations."""
     start = admin.requests_made
     status = FleetStatus(filtered=expiring_before is not None or failing)
-    status.devices = list(certificates(admin, certificate_query(expiring_before, failing), on_page))
+    found = list(certificates(admin, certificate_query(expiring_before, failing), on_page))
+    # The tenant's order, except that a fragment without a usable notAfterEpoch (missing, a float, a
+    # boolean: the tenant may sort those first) goes last, as the README promises.
+    status.devices = [d for d in found if d.not_after_epoch is not None] + [d for d in found if d.not_after_epoch is None]
     if not status.filtered:
         for document in read_all(admin, INVENTORY, "managedObjects", {"query": WITHOUT_FRAGMENT_QUERY},
                                  what="managed objects", on_page=on_page):
