@@ -68,8 +68,9 @@ def test_without_the_engine_only_ansibles_own_keys(tmp_path, installed_collectio
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
     inventory = write_inventory(tmp_path / "inventory.yml", {"gw-0001": {"ansible_python_interpreter": str(bare / "bin" / "python")}},
                                 one_time_password=OTP, admin_password=ADMIN_PASSWORD)
+    # A PYTHONPATH naming a source tree (as when testing a worktree) would hand the engine to the bare venv too.
     run = run_playbook(PLAYBOOKS / "missing_library.yml", inventory, tmp_path / "ansible", installed_collections,
-                       lambda: [OTP, ADMIN_PASSWORD])
+                       lambda: [OTP, ADMIN_PASSWORD], env={"PYTHONPATH": ""})
     assert run.returncode == 0, run.output[-4000:]
     for module in MODULES:
         result = run.result(module, "gw-0001")
