@@ -114,7 +114,7 @@ unused_registrations:
   type: list
   elements: dict
 requests:
-  description: The requests made to the tenant.
+  description: The requests made to the tenant (also when the task failed: those made before the failure).
   returned: always
   type: int
 exit_code:
@@ -152,7 +152,7 @@ def main():
     from reconciler.basics.timestamps import utc_now
     from reconciler.c8y.fleet_status import fleet_status
 
-    params = module.params
+    params, admin = module.params, None
     now_epoch = int(utc_now().timestamp())
     try:
         expiring_before = None
@@ -164,7 +164,9 @@ def main():
         admin = admin_client(params)
         status = fleet_status(admin, expiring_before=expiring_before, failing=params["failing"])
     except ReconcileError as err:
-        fail_with_engine_error(module, err, changed=False, devices=[])
+        # Every key documented `returned: always`, empty: a playbook may read them after ignore_errors.
+        fail_with_engine_error(module, err, changed=False, devices=[], without_fragment=[], unused_registrations=[],
+                               requests=admin.requests_made if admin is not None else 0)
     module.exit_json(changed=False, devices=status.rows(now_epoch), requests=status.requests, **status.others(),
                      **exit_fields(ExitCode.OK))
 
