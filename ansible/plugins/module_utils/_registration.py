@@ -17,15 +17,18 @@ what it did: `changed` per device says whether the tenant was changed for it (a 
 
 import re
 
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import engine_loading
+
 CHANGES = ("created", "updated", "replaced", "reregistered", "removed")
 LEFT_ALONE = ("present", "enrolled")
 
 
 def registrations(devices, state):
     """The module's `devices` as the engine's DeviceRegistration list; BadInput names the entry."""
-    from reconciler.c8y.registration import DeviceRegistration, check_one_time_password
-    from reconciler.basics.errors import BadInput
-    from reconciler.desired.types import DEVICE_ID_PATTERN
+    with engine_loading():  # pydantic's plugins off for these imports only
+        from reconciler.c8y.registration import DeviceRegistration, check_one_time_password
+        from reconciler.basics.errors import BadInput
+        from reconciler.desired.types import DEVICE_ID_PATTERN
 
     out, seen = [], set()
     for number, device in enumerate(devices):

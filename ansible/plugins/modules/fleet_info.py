@@ -131,7 +131,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._admin import admin_argument_spec, admin_client
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields, fail_with_engine_error
-from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import engine_loading, require_reconciler
 
 
 def argument_spec():
@@ -147,10 +147,11 @@ def main():
     require_reconciler(module)
 
     # The engine, now that it is known to be installed.
-    from reconciler.basics.durations import parse_duration
-    from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
-    from reconciler.basics.timestamps import utc_now
-    from reconciler.c8y.fleet_status import fleet_status
+    with engine_loading():  # pydantic's plugins off for these imports only
+        from reconciler.basics.durations import parse_duration
+        from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
+        from reconciler.basics.timestamps import utc_now
+        from reconciler.c8y.fleet_status import fleet_status
 
     params, admin = module.params, None
     now_epoch = int(utc_now().timestamp())
