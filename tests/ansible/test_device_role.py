@@ -5,6 +5,7 @@ the cron entry go into a temporary root (no systemd runs here), where systemd-an
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
@@ -134,7 +135,7 @@ def test_from_an_empty_venv_path_to_an_enrolled_device_on_a_timer_then_nothing_c
     assert info.subject_cn == DEVICE and info.not_after > utc_now()
     # The units: templated to the venv and the file, verified by systemd, the timer enabled.
     service = device.unit(UNITS[0]).read_text()
-    assert f"\nExecStart={device.venv}/bin/reconcile -f {device.state_file}\n" in service
+    assert f"\nExecStart={device.venv}/bin/reconcile -f {device.state_file} --config-dir {device.config_dir}\n" in service
     verify = subprocess.run(["systemd-analyze", "verify", *(str(device.unit(u)) for u in UNITS)],
                             capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
@@ -186,7 +187,8 @@ def test_without_systemd_a_cron_entry_with_jitter(device, tenant):
     assert run.returncode == 0, run.output[-6000:]
     entry = (device.root / "etc" / "cron.d" / "tedge-cert-reconcile").read_text()
     (line,) = [line for line in entry.splitlines() if not line.startswith("#")]
-    assert line.startswith(f"0 * * * * root {device.venv}/bin/reconcile -f {device.state_file} --jitter 45m ")
+    assert line.startswith(f"0 * * * * root {device.venv}/bin/reconcile -f {device.state_file} --config-dir {device.config_dir}"
+                           " --jitter 45m ")
     assert not device.unit(UNITS[1]).exists()
     assert len(tenant.requests_to("simpleenroll")) == 1
     assert all(device.wants(name).is_symlink() for name in RENEWERS), "cron alone: systemd's links left as they were"
@@ -200,10 +202,14 @@ def test_the_role_installs_the_projects_units_and_cron_entry():
     from tests.ansible.ansible_run import COLLECTION_SOURCE, ROOT
 
     templates = COLLECTION_SOURCE / "roles" / "device" / "templates"
+    defaults = yaml.safe_load((COLLECTION_SOURCE / "roles" / "device" / "defaults" / "main.yml").read_text())
     values = {"reconciler_venv": "/usr/local", "reconciler_state_file": "/etc/tedge/reconcile.yaml",
               "ansible_managed": "Ansible managed", "reconciler_cron_jitter": "45m",
-              "reconciler_cron_options": yaml.safe_load((COLLECTION_SOURCE / "roles" / "device" / "defaults" / "main.yml")
-                                                        .read_text())["reconciler_cron_options"]}
+              "reconciler_cron_options": defaults["reconciler_cron_options"],
+              "device_config_dir": defaults["device_config_dir"], "device_paths": defaults["device_paths"]}
+    # As Ansible's template module renders (trim_blocks), with the two Ansible filters the templates use.
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True)
+    environment.filters.update(dirname=os.path.dirname, path_join=lambda parts: os.path.join(*parts))
 
     def settings(text: str) -> list[str]:
         return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
@@ -211,5 +217,5 @@ def test_the_role_installs_the_projects_units_and_cron_entry():
     pairs = [(templates / f"{unit}.j2", ROOT / "examples" / "systemd" / unit) for unit in UNITS]
     pairs.append((templates / "cron.d-tedge-cert-reconcile.j2", ROOT / "examples" / "cron.d-tedge-cert-reconcile"))
     for template, example in pairs:
-        rendered = jinja2.Template(template.read_text(), undefined=jinja2.StrictUndefined).render(values)
+        rendered = environment.from_string(template.read_text()).render(values)
         assert settings(rendered) == settings(example.read_text()), template.name
