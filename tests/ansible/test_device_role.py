@@ -219,3 +219,46 @@ def test_the_role_installs_the_projects_units_and_cron_entry():
     for template, example in pairs:
         rendered = environment.from_string(template.read_text()).render(values)
         assert settings(rendered) == settings(example.read_text()), template.name
+
+
+@pytest.mark.timeout(900)
+def test_the_schedule_follows_the_config_dir_and_the_paths_and_another_scheduler_replaces_the_old(device):
+    """The units and the cron entry run `reconcile` with the role's config dir and may write where the desired
+    state says; `device_report` is the file's `report`; switching systemd -> cron -> none leaves one schedule."""
+    state_dir, elsewhere = device.tmp / "state", device.tmp / "certs-elsewhere"
+    state_dir.mkdir()
+    (device.root / "etc" / "cron.d").mkdir()
+    device.state_file = state_dir / "reconcile.yaml"
+    paths = {"cert": str(elsewhere / "gw.pem"), "key": "keys/gw-key.pem", "csr": "gw.csr", "cert_mode": "0644"}
+    systemd = device.run(reconciler_state_file=str(device.state_file), device_reconcile_now=False, device_paths=paths,
+                         device_report={"twin": "off"})
+    assert systemd.returncode == 0, systemd.output[-6000:]
+    assert device.desired_state()["report"] == {"twin": "off"}
+
+    service = device.unit(UNITS[0]).read_text()
+    assert f"\nExecStart={device.venv}/bin/reconcile -f {device.state_file} --config-dir {device.config_dir}\n" in service
+    writable = [line.partition("=")[2] for line in service.splitlines() if line.startswith("ReadWritePaths=")]
+    # the config dir's, then the folders outside it (relative paths: beside the desired state), each once
+    assert writable == [f"{device.config_dir}/device-certs", str(device.config_dir), f"-{state_dir}",
+                        f"-{state_dir}/keys", f"-{elsewhere}", "-/var/lib/prometheus/node-exporter"]
+    verify = subprocess.run(["systemd-analyze", "verify", *(str(device.unit(u)) for u in UNITS)],
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
+    assert device.wants("tedge-cert-reconcile.timer").is_symlink()
+
+    cron_entry = device.root / "etc" / "cron.d" / "tedge-cert-reconcile"
+    for _ in range(2):  # the second run changes nothing
+        cron = device.run(reconciler_scheduler="cron")
+        assert cron.returncode == 0, cron.output[-6000:]
+        assert not any(device.unit(u).exists() for u in UNITS), "the role's units are gone"
+        assert not device.wants("tedge-cert-reconcile.timer").is_symlink(), "the timer is disabled"
+        (line,) = [line for line in cron_entry.read_text().splitlines() if not line.startswith("#")]
+        assert f"/bin/reconcile -f {device.state_file} --config-dir {device.config_dir} --jitter 45m " in line
+    assert changed_tasks(cron) == set()
+    assert all(device.unit(r).is_symlink() for r in RENEWERS), "thin-edge's renewers stay masked"
+
+    for _ in range(2):
+        none = device.run(reconciler_scheduler="none")
+        assert none.returncode == 0, none.output[-6000:]
+        assert not cron_entry.exists() and not any(device.unit(u).exists() for u in UNITS)
+    assert changed_tasks(none) == set()
