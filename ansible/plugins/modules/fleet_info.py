@@ -114,7 +114,7 @@ unused_registrations:
   type: list
   elements: dict
 requests:
-  description: The requests made to the tenant (also when the task failed: those made before the failure).
+  description: The requests made to the tenant, also when the task failed (those made before the failure).
   returned: always
   type: int
 exit_code:
