@@ -5,6 +5,7 @@ the cron entry go into a temporary root (no systemd runs here), where systemd-an
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
@@ -134,7 +135,7 @@ def test_from_an_empty_venv_path_to_an_enrolled_device_on_a_timer_then_nothing_c
     assert info.subject_cn == DEVICE and info.not_after > utc_now()
     # The units: templated to the venv and the file, verified by systemd, the timer enabled.
     service = device.unit(UNITS[0]).read_text()
-    assert f"\nExecStart={device.venv}/bin/reconcile -f {device.state_file}\n" in service
+    assert f"\nExecStart={device.venv}/bin/reconcile -f {device.state_file} --config-dir {device.config_dir}\n" in service
     verify = subprocess.run(["systemd-analyze", "verify", *(str(device.unit(u)) for u in UNITS)],
                             capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
@@ -186,7 +187,8 @@ def test_without_systemd_a_cron_entry_with_jitter(device, tenant):
     assert run.returncode == 0, run.output[-6000:]
     entry = (device.root / "etc" / "cron.d" / "tedge-cert-reconcile").read_text()
     (line,) = [line for line in entry.splitlines() if not line.startswith("#")]
-    assert line.startswith(f"0 * * * * root {device.venv}/bin/reconcile -f {device.state_file} --jitter 45m ")
+    assert line.startswith(f"0 * * * * root {device.venv}/bin/reconcile -f {device.state_file} --config-dir {device.config_dir}"
+                           " --jitter 45m ")
     assert not device.unit(UNITS[1]).exists()
     assert len(tenant.requests_to("simpleenroll")) == 1
     assert all(device.wants(name).is_symlink() for name in RENEWERS), "cron alone: systemd's links left as they were"
@@ -200,10 +202,14 @@ def test_the_role_installs_the_projects_units_and_cron_entry():
     from tests.ansible.ansible_run import COLLECTION_SOURCE, ROOT
 
     templates = COLLECTION_SOURCE / "roles" / "device" / "templates"
+    defaults = yaml.safe_load((COLLECTION_SOURCE / "roles" / "device" / "defaults" / "main.yml").read_text())
     values = {"reconciler_venv": "/usr/local", "reconciler_state_file": "/etc/tedge/reconcile.yaml",
               "ansible_managed": "Ansible managed", "reconciler_cron_jitter": "45m",
-              "reconciler_cron_options": yaml.safe_load((COLLECTION_SOURCE / "roles" / "device" / "defaults" / "main.yml")
-                                                        .read_text())["reconciler_cron_options"]}
+              "reconciler_cron_options": defaults["reconciler_cron_options"],
+              "device_config_dir": defaults["device_config_dir"], "device_paths": defaults["device_paths"]}
+    # As Ansible's template module renders (trim_blocks), with the two Ansible filters the templates use.
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True)
+    environment.filters.update(dirname=os.path.dirname, path_join=lambda parts: os.path.join(*parts))
 
     def settings(text: str) -> list[str]:
         return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
@@ -211,5 +217,48 @@ def test_the_role_installs_the_projects_units_and_cron_entry():
     pairs = [(templates / f"{unit}.j2", ROOT / "examples" / "systemd" / unit) for unit in UNITS]
     pairs.append((templates / "cron.d-tedge-cert-reconcile.j2", ROOT / "examples" / "cron.d-tedge-cert-reconcile"))
     for template, example in pairs:
-        rendered = jinja2.Template(template.read_text(), undefined=jinja2.StrictUndefined).render(values)
+        rendered = environment.from_string(template.read_text()).render(values)
         assert settings(rendered) == settings(example.read_text()), template.name
+
+
+@pytest.mark.timeout(900)
+def test_the_schedule_follows_the_config_dir_and_the_paths_and_another_scheduler_replaces_the_old(device):
+    """The units and the cron entry run `reconcile` with the role's config dir and may write where the desired
+    state says; `device_report` is the file's `report`; switching systemd -> cron -> none leaves one schedule."""
+    state_dir, elsewhere = device.tmp / "state", device.tmp / "certs-elsewhere"
+    state_dir.mkdir()
+    (device.root / "etc" / "cron.d").mkdir()
+    device.state_file = state_dir / "reconcile.yaml"
+    paths = {"cert": str(elsewhere / "gw.pem"), "key": "keys/gw-key.pem", "csr": "gw.csr", "cert_mode": "0644"}
+    systemd = device.run(reconciler_state_file=str(device.state_file), device_reconcile_now=False, device_paths=paths,
+                         device_report={"twin": "off"})
+    assert systemd.returncode == 0, systemd.output[-6000:]
+    assert device.desired_state()["report"] == {"twin": "off"}
+
+    service = device.unit(UNITS[0]).read_text()
+    assert f"\nExecStart={device.venv}/bin/reconcile -f {device.state_file} --config-dir {device.config_dir}\n" in service
+    writable = [line.partition("=")[2] for line in service.splitlines() if line.startswith("ReadWritePaths=")]
+    # the config dir's, then the folders outside it (relative paths: beside the desired state), each once
+    assert writable == [f"{device.config_dir}/device-certs", str(device.config_dir), f"-{state_dir}",
+                        f"-{state_dir}/keys", f"-{elsewhere}", "-/var/lib/prometheus/node-exporter"]
+    verify = subprocess.run(["systemd-analyze", "verify", *(str(device.unit(u)) for u in UNITS)],
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
+    assert device.wants("tedge-cert-reconcile.timer").is_symlink()
+
+    cron_entry = device.root / "etc" / "cron.d" / "tedge-cert-reconcile"
+    for _ in range(2):  # the second run changes nothing
+        cron = device.run(reconciler_scheduler="cron")
+        assert cron.returncode == 0, cron.output[-6000:]
+        assert not any(device.unit(u).exists() for u in UNITS), "the role's units are gone"
+        assert not device.wants("tedge-cert-reconcile.timer").is_symlink(), "the timer is disabled"
+        (line,) = [line for line in cron_entry.read_text().splitlines() if not line.startswith("#")]
+        assert f"/bin/reconcile -f {device.state_file} --config-dir {device.config_dir} --jitter 45m " in line
+    assert changed_tasks(cron) == set()
+    assert all(device.unit(r).is_symlink() for r in RENEWERS), "thin-edge's renewers stay masked"
+
+    for _ in range(2):
+        none = device.run(reconciler_scheduler="none")
+        assert none.returncode == 0, none.output[-6000:]
+        assert not cron_entry.exists() and not any(device.unit(u).exists() for u in UNITS)
+    assert changed_tasks(none) == set()

@@ -21,7 +21,7 @@ OTP, ADMIN_PASSWORD = "early-failure-otp-0001", "early-failure-admin-password"
 # What Ansible itself puts into a result, whatever the module.
 ANSIBLE_KEYS = {"changed", "failed", "msg", "exception", "invocation", "warnings", "deprecations", "_ansible_no_log",
                 "_ansible_verbose_always"}
-MODULES = ("certificate", "certificate_info", "registration")
+MODULES = ("certificate", "certificate_info", "registration", "fleet_info")
 
 
 def documented_returns(module: str) -> dict:
@@ -48,7 +48,7 @@ def test_every_early_failure_returns_the_documented_keys(tmp_path, installed_col
                            lambda: [OTP, ADMIN_PASSWORD])
     assert run.returncode == 0, run.output[-4000:]
     tasks = {record["task"]: record for record in run.records}
-    assert len(tasks) == 7, sorted(tasks)
+    assert len(tasks) == 9, sorted(tasks)
     seen_exits = set()
     for name, record in tasks.items():
         module = record["action"].rsplit(".", 1)[-1]
@@ -60,7 +60,8 @@ def test_every_early_failure_returns_the_documented_keys(tmp_path, installed_col
         assert not missing, f"{name}: 'returned: always' keys missing: {sorted(missing)}"
         seen_exits.add((module, result["exit_name"]))
     assert {("certificate", "bad_input"), ("certificate", "locked"), ("certificate_info", "bad_input"),
-            ("certificate_info", "error"), ("registration", "bad_input"), ("registration", "unreachable")} <= seen_exits
+            ("certificate_info", "error"), ("registration", "bad_input"), ("registration", "unreachable"),
+            ("fleet_info", "bad_input"), ("fleet_info", "unreachable")} <= seen_exits
 
 
 def test_without_the_engine_only_ansibles_own_keys(tmp_path, installed_collections):
@@ -68,8 +69,9 @@ def test_without_the_engine_only_ansibles_own_keys(tmp_path, installed_collectio
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
     inventory = write_inventory(tmp_path / "inventory.yml", {"gw-0001": {"ansible_python_interpreter": str(bare / "bin" / "python")}},
                                 one_time_password=OTP, admin_password=ADMIN_PASSWORD)
+    # A PYTHONPATH naming a source tree (as when testing a worktree) would hand the engine to the bare venv too.
     run = run_playbook(PLAYBOOKS / "missing_library.yml", inventory, tmp_path / "ansible", installed_collections,
-                       lambda: [OTP, ADMIN_PASSWORD])
+                       lambda: [OTP, ADMIN_PASSWORD], env={"PYTHONPATH": ""})
     assert run.returncode == 0, run.output[-4000:]
     for module in MODULES:
         result = run.result(module, "gw-0001")

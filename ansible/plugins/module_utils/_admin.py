@@ -8,6 +8,7 @@ from the controller (registration, fleet_info), as `reconcile register` and `rec
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import tenant_argument_spec
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import engine_loading
 
 
 def admin_argument_spec():
@@ -27,10 +28,11 @@ def admin_client(params):
 
     Call only after `require_reconciler()`: the engine is imported here, on use.
     """
-    from reconciler.basics.durations import parse_duration
-    from reconciler.basics.errors import BadInput
-    from reconciler.c8y.admin import AdminClient, AdminCredentials
-    from reconciler.desired.model import normalize_tenant_url
+    with engine_loading():  # pydantic's plugins off for these imports only
+        from reconciler.basics.durations import parse_duration
+        from reconciler.basics.errors import BadInput
+        from reconciler.c8y.admin import AdminClient, AdminCredentials
+        from reconciler.desired.model import normalize_tenant_url
 
     tenant = params["tenant"]
     if not tenant["url"]:

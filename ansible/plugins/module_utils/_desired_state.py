@@ -13,6 +13,7 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_o
     ONE_TIME_PASSWORD,
     SECTIONS,
 )
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import engine_loading
 
 # The name under which a password given as `enrollment.one_time_password` is handed to the engine.
 # It exists only in the mapping passed to reconcile(), never in os.environ: child processes
@@ -43,11 +44,12 @@ def load_desired_state(params, required=True):
     As the CLI: inline options, else `state_file`, else `<config_dir>/reconcile.yaml`; when that is
     missing and not `required` (certificate_info, like `reconcile show`), thin-edge's defaults alone.
     """
-    from pydantic import ValidationError
-    from reconciler.basics.errors import BadInput
-    from reconciler.desired.resolve import resolve
-    from reconciler.desired.model import DesiredState
-    from reconciler.desired.tedge_toml import config_dir_from, load_tedge_config
+    with engine_loading():  # pydantic's plugins off for these imports only
+        from pydantic import ValidationError
+        from reconciler.basics.errors import BadInput
+        from reconciler.desired.resolve import resolve
+        from reconciler.desired.model import DesiredState
+        from reconciler.desired.tedge_toml import config_dir_from, load_tedge_config
 
     if params.get("device_id") is None:
         from reconciler.desired.source import load_spec, load_spec_or_defaults

@@ -15,6 +15,7 @@ import platform
 import re
 import sys
 import traceback
+from contextlib import contextmanager
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -24,10 +25,7 @@ PIP_PACKAGE = "tedge-cert-reconciler"
 # with requirements.txt (execution environments) and the README's install section.
 ENGINE_VERSIONS = ("0.1.0", "0.2.0")
 REQUIREMENT = "%s>=%s,<%s" % (PIP_PACKAGE, ENGINE_VERSIONS[0], ENGINE_VERSIONS[1])
-
-# pydantic otherwise looks up plugin entry points on first use, which costs more than a whole plan
-# (the CLI does the same).
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+PLUGINS_OFF = "PYDANTIC_DISABLE_PLUGINS"
 
 try:
     import reconciler
@@ -72,3 +70,21 @@ def require_reconciler(module):
             "ansible_python_interpreter"
             % (REQUIREMENT, platform.node(), sys.executable, problem, os.path.dirname(reconciler.__file__))
         )
+
+
+@contextmanager
+def engine_loading():
+    """pydantic's plugins off while the engine's modules are imported, as the CLI does.
+
+    pydantic otherwise looks up plugin entry points when it builds the engine's models, which costs more
+    than a whole plan. Only for the imports: the commands a run starts (activation, tedge) get the
+    environment the task was given. A value the caller set is left as it is; nesting is harmless.
+    """
+    ours = PLUGINS_OFF not in os.environ
+    if ours:
+        os.environ[PLUGINS_OFF] = "__all__"
+    try:
+        yield
+    finally:
+        if ours:
+            os.environ.pop(PLUGINS_OFF, None)

@@ -6,7 +6,8 @@
 
 A device whose registration is already pending is left alone (its password cannot be read back),
 unless `replace`. A device that has enrolled (the tenant knows its c8y_Serial) is left alone too,
-unless `replace_enrolled`: a new registration would hand out a new one-time password for it.
+whatever its pending registration, unless `replace_enrolled`: a new registration would hand out a
+new one-time password for it (as `reconcile register --replace` does).
 `absent` removes pending registrations only: an enrolled device stays on the tenant.
 Check mode asks the tenant for each device's status and changes nothing.
 
@@ -16,14 +17,18 @@ what it did: `changed` per device says whether the tenant was changed for it (a 
 
 import re
 
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import engine_loading
+
 CHANGES = ("created", "updated", "replaced", "reregistered", "removed")
+LEFT_ALONE = ("present", "enrolled")
 
 
 def registrations(devices, state):
     """The module's `devices` as the engine's DeviceRegistration list; BadInput names the entry."""
-    from reconciler.c8y.registration import DeviceRegistration, check_one_time_password
-    from reconciler.basics.errors import BadInput
-    from reconciler.desired.types import DEVICE_ID_PATTERN
+    with engine_loading():  # pydantic's plugins off for these imports only
+        from reconciler.c8y.registration import DeviceRegistration, check_one_time_password
+        from reconciler.basics.errors import BadInput
+        from reconciler.desired.types import DEVICE_ID_PATTERN
 
     out, seen = [], set()
     for number, device in enumerate(devices):
@@ -49,22 +54,27 @@ def new_rows(devices):
 
 
 def _inspect(admin, device, row):
-    """The pending registration's status, and, without one, whether the device has enrolled."""
+    """The pending registration's status, and whether the device has enrolled.
+
+    Both, always: a device can have enrolled and still have a registration (a leftover one, even
+    ACCEPTED), and being enrolled is what protects it from a new one-time password."""
     from reconciler.c8y.identity import managed_object_id
     from reconciler.c8y.registration import registration_status
 
     row["status"] = registration_status(admin, device.device_id)
-    if row["status"] is None:
-        row["managed_object_id"] = managed_object_id(admin, device.device_id)
+    row["managed_object_id"] = managed_object_id(admin, device.device_id)
 
 
 def _planned(row, replace, replace_enrolled):
-    """What to do with a device: None (leave it), or the result it gets when registered."""
-    if row["status"] is not None:
-        return "replaced" if replace else None
-    if row["managed_object_id"] is not None:
-        return "reregistered" if replace_enrolled else None
-    return "created"
+    """What to do with a device: leave it (present, enrolled), or the result it gets when registered."""
+    enrolled, pending = row["managed_object_id"] is not None, row["status"] is not None
+    if enrolled and not replace_enrolled:  # first: `replace` alone never reaches an enrolled device (as the CLI)
+        return "enrolled"
+    if pending and not replace:
+        return "present"
+    if enrolled:
+        return "reregistered"
+    return "replaced" if pending else "created"
 
 
 def _register(admin, devices, rows, replace, replace_enrolled, check_mode):
@@ -74,8 +84,10 @@ def _register(admin, devices, rows, replace, replace_enrolled, check_mode):
     for device, row in zip(devices, rows):
         _inspect(admin, device, row)
         planned = _planned(row, replace, replace_enrolled)
-        if planned is None:
-            row["result"] = "present" if row["status"] is not None else "enrolled"
+        if planned in LEFT_ALONE:
+            row["result"] = planned
+            if planned == "enrolled":  # in the CLI's words
+                row["reason"] = f"already enrolled (managed object {row['managed_object_id']}); not registered again"
         elif check_mode:
             row.update(result=planned, changed=True)
         else:
@@ -119,12 +131,16 @@ def interrupted(rows, error):
 
 def tenant_ca_of(admin):
     """The tenant's CA certificate as the module returns it (reading changes nothing: also in check mode)."""
-    from reconciler.c8y.trusted_certificates import fetch_tenant_ca
     from reconciler.basics.errors import TenantRefused
+    from reconciler.c8y.trusted_certificates import ROLES, fetch_tenant_ca
 
     try:
         return fetch_tenant_ca(admin).as_dict()
     except TenantRefused as err:
+        # Only a user who lacks the role for this read (a 403, which the engine answers by naming ROLES) is
+        # helped by not reading it; wrong credentials or a TLS failure would fail the registration all the same.
+        if f"(this needs {ROLES})" not in err.message:
+            raise
         raise TenantRefused(f"{err} (or set fetch_tenant_ca: false)") from None
 
 

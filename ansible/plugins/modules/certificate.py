@@ -463,7 +463,7 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_o
     desired_state_argument_spec,
 )
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import fail_with_engine_error
-from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import engine_loading, require_reconciler
 
 
 def main():
@@ -490,9 +490,10 @@ def main():
         module.exit_json(**answered)
 
     # The engine, now that it is known to be installed.
-    from reconciler.runs.engine import reconcile
-    from reconciler.basics.errors import BadInput, ReconcileError
-    from reconciler.planning.model import RenewalRequest
+    with engine_loading():  # pydantic's plugins off for these imports only
+        from reconciler.runs.engine import reconcile
+        from reconciler.basics.errors import BadInput, ReconcileError
+        from reconciler.planning.model import RenewalRequest
 
     try:
         if module.params["lock_timeout"] < 0:

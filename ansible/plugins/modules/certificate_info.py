@@ -314,7 +314,7 @@ from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._certificate_inf
 )
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._desired_state_options import tenant_argument_spec
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields, fail_with_engine_error
-from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import engine_loading, require_reconciler
 
 
 def _certificate(params, path, renew_before, now):
@@ -367,13 +367,14 @@ def main():
     require_reconciler(module)
 
     # The engine, now that it is known to be installed.
-    from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
-    from reconciler.basics.layout import state_file
-    from reconciler.basics.timestamps import utc_now
-    from reconciler.desired.source import load_spec_or_defaults
-    from reconciler.desired.types import parse_renew_before
-    from reconciler.runs.history_view import history_view
-    from reconciler.runs.history_file import read_history
+    with engine_loading():  # pydantic's plugins off for these imports only
+        from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
+        from reconciler.basics.layout import state_file
+        from reconciler.basics.timestamps import utc_now
+        from reconciler.desired.source import load_spec_or_defaults
+        from reconciler.desired.types import parse_renew_before
+        from reconciler.runs.history_view import history_view
+        from reconciler.runs.history_file import read_history
 
     params, file, history, now = module.params, None, None, utc_now()
     try:

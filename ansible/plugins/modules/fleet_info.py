@@ -114,7 +114,7 @@ unused_registrations:
   type: list
   elements: dict
 requests:
-  description: The requests made to the tenant.
+  description: The requests made to the tenant, also when the task failed (those made before the failure).
   returned: always
   type: int
 exit_code:
@@ -131,7 +131,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._admin import admin_argument_spec, admin_client
 from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._failure import exit_fields, fail_with_engine_error
-from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import require_reconciler
+from ansible_collections.tedge_cert.c8y_ca.plugins.module_utils._library import engine_loading, require_reconciler
 
 
 def argument_spec():
@@ -147,12 +147,13 @@ def main():
     require_reconciler(module)
 
     # The engine, now that it is known to be installed.
-    from reconciler.basics.durations import parse_duration
-    from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
-    from reconciler.basics.timestamps import utc_now
-    from reconciler.c8y.fleet_status import fleet_status
+    with engine_loading():  # pydantic's plugins off for these imports only
+        from reconciler.basics.durations import parse_duration
+        from reconciler.basics.errors import BadInput, ExitCode, ReconcileError
+        from reconciler.basics.timestamps import utc_now
+        from reconciler.c8y.fleet_status import fleet_status
 
-    params = module.params
+    params, admin = module.params, None
     now_epoch = int(utc_now().timestamp())
     try:
         expiring_before = None
@@ -164,7 +165,9 @@ def main():
         admin = admin_client(params)
         status = fleet_status(admin, expiring_before=expiring_before, failing=params["failing"])
     except ReconcileError as err:
-        fail_with_engine_error(module, err, changed=False, devices=[])
+        # Every key documented `returned: always`, empty: a playbook may read them after ignore_errors.
+        fail_with_engine_error(module, err, changed=False, devices=[], without_fragment=[], unused_registrations=[],
+                               requests=admin.requests_made if admin is not None else 0)
     module.exit_json(changed=False, devices=status.rows(now_epoch), requests=status.requests, **status.others(),
                      **exit_fields(ExitCode.OK))
 

@@ -20,8 +20,9 @@ description:
     does not show its password), unless O(replace=true). O(state=absent) removes pending registrations.
   - A device that has already enrolled is looked up first (the identity API, its C(c8y_Serial) external id)
     and left alone as V(enrolled), since a new registration would issue a new one-time password with which anyone
-    holding it could obtain a certificate for the device's name. O(replace_enrolled=true) registers it all
-    the same, on purpose.
+    holding it could obtain a certificate for the device's name. That holds whatever its pending registration
+    (a leftover one, even C(ACCEPTED)) and also with O(replace=true), as for C(reconcile register --replace).
+    O(replace_enrolled=true) registers it all the same, on purpose.
   - O(tenant) takes the same shape as in every module of the collection; this module uses O(tenant.url),
     O(tenant.ca_bundle) and O(tenant.timeout) (default C(60s), as C(reconcile register)) and ignores the other keys.
   - The task also returns the tenant's CA certificate (RV(tenant_ca)), read from the tenant's trusted
@@ -79,7 +80,9 @@ options:
     choices: [present, absent]
     default: present
   replace:
-    description: Remove a pending registration first and register the device again, with the password given now.
+    description:
+      - Remove a pending registration first and register the device again, with the password given now.
+      - Not for a device that has enrolled; that takes O(replace_enrolled).
     type: bool
     default: false
   replace_enrolled:
@@ -173,7 +176,7 @@ devices:
       description: The pending registration's status before the task (C(WAITING_FOR_CONNECTION), C(PENDING_ACCEPTANCE), ...), or null.
       type: str
     managed_object_id:
-      description: The id of the device's managed object when it has enrolled (looked up when it has no pending registration), else null.
+      description: The id of the device's managed object when it has enrolled (looked up for every device with O(state=present)), else null.
       type: str
     changed:
       description:
