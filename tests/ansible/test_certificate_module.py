@@ -175,9 +175,11 @@ def test_renewal_returns_the_backup_and_a_diff_without_key_material(tmp_path, te
     assert "PRIVATE KEY" not in json.dumps(result)
 
 
-def test_a_negative_lock_timeout_is_bad_input(tmp_path):
-    failed, result = call_module("certificate", device_args(NO_TENANT, tmp_path, lock_timeout=-1))
-    assert failed and result["msg"] == "lock_timeout: must not be negative" and result["exit_code"] == 3
+@pytest.mark.parametrize("seconds", [-1, float("nan"), float("inf")])
+def test_a_negative_or_endless_lock_timeout_is_bad_input(tmp_path, seconds):
+    failed, result = call_module("certificate", device_args(NO_TENANT, tmp_path, lock_timeout=seconds))
+    assert failed and result["exit_code"] == 3
+    assert result["msg"] == "lock_timeout: must be a finite number of seconds, not negative"
 
 
 def test_after_a_failure_with_the_tenant_a_run_backs_off_check_mode_plans_and_ignore_backoff_asks(tmp_path, tenant):

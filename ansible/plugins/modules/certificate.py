@@ -85,6 +85,7 @@ options:
   lock_timeout:
     description:
       - How long to wait for another run's lock, in seconds. A lock still held then fails the task with RV(exit_name=locked).
+      - A negative number, NaN or infinity fails the task with RV(exit_name=bad_input).
     type: float
     default: 60
   enrollment:
@@ -496,8 +497,8 @@ def main():
         from reconciler.planning.model import RenewalRequest
 
     try:
-        if module.params["lock_timeout"] < 0:
-            raise BadInput("lock_timeout: must not be negative")
+        if not 0 <= module.params["lock_timeout"] < float("inf"):  # NaN too: a wait that never ends
+            raise BadInput("lock_timeout: must be a finite number of seconds, not negative")
         if module.params["rotate_key"] and not module.params["renew_now"]:
             raise BadInput("rotate_key: needs renew_now")
         stamp = stamp_keeper(module.params, module.check_mode)  # --- stamp: before the desired state is read
