@@ -26,7 +26,7 @@ from reconciler.basics.errors import ReconcileError
 from reconciler.cli.jitter import sleep_jitter
 from reconciler.converged import answer as converged
 from reconciler.converged.metrics_text import render_metrics, write_metrics
-from reconciler.converged.stamp import stamp_path
+from reconciler.converged.stamp import absolute, stamp_path
 
 CONFIG_DIR_ENV = "TEDGE_CONFIG_DIR"  # as reconciler.desired.tedge_toml.config_dir_from reads it
 DEFAULT_CONFIG_DIR = "/etc/tedge"
@@ -118,7 +118,7 @@ def answer(argv: list[str]) -> Answer:
         sleep_jitter(limit)  # before anything is read, as the full engine does; it does not sleep again
         argv = options.without_jitter
     desired = desired_state_path(values)
-    answered = converged.answer(stamp_path(desired), os.path.abspath(desired), config_dir(values), os.environ)
+    answered = converged.answer(stamp_path(desired), absolute(desired), config_dir(values), os.environ)
     if answered is None:
         return Answer(None, argv)
     _answer(answered, values)
@@ -128,7 +128,7 @@ def answer(argv: list[str]) -> Answer:
 def would_answer(desired: Path, config: Path, environ: Mapping[str, str], now: datetime) -> bool:
     """Whether a run at `now` would be answered from the stamp (short of the lock); nothing is written."""
     try:
-        stamp = converged.usable_stamp(stamp_path(desired), os.path.abspath(desired), config, environ)
+        stamp = converged.usable_stamp(stamp_path(desired), absolute(desired), config, environ)
         return stamp is not None and converged.verdict_holds(stamp, environ, now)
     except (OSError, ValueError):
         return False

@@ -5,7 +5,6 @@ verdict as it is now. A doubt is never an error: the caller runs the full engine
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, NamedTuple
@@ -13,7 +12,7 @@ from typing import Mapping, NamedTuple
 from reconciler.basics.errors import ReconcileError
 from reconciler.basics.lock import exclusive_lock
 from reconciler.converged.history import NotForTheStamp, Recorded, previous_history, record_converged
-from reconciler.converged.stamp import SPEC_MEASURES, Stamp, first_difference, in_window, read_stamp
+from reconciler.converged.stamp import SPEC_MEASURES, Stamp, absolute, first_difference, in_window, read_stamp
 
 
 class Answered(NamedTuple):
@@ -34,7 +33,7 @@ def usable_stamp(stamp_file: Path, source: str, config_dir: Path, environ: Mappi
     """The stamp in `stamp_file` when it is for `source` (the desired state's absolute path, or a digest
     of inline options) and `config_dir`, and the desired state's own inputs are unchanged."""
     stamp = read_stamp(stamp_file)
-    if stamp is None or stamp.desired_state != source or stamp.config_dir != os.path.abspath(config_dir):
+    if stamp is None or stamp.desired_state != source or stamp.config_dir != absolute(config_dir):
         return None
     if first_difference(stamp, environ, SPEC_MEASURES) is not None:
         return None

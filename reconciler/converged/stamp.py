@@ -47,6 +47,12 @@ class Stamp(NamedTuple):
     inputs: list  # {"measure", "name", "value"[, "ignore"]}
 
 
+def absolute(path) -> str:
+    """`path` made absolute as the kernel follows it. os.path.abspath would drop `link/..` as text,
+    where the kernel (and so the engine) follows the link first: the stamp would stand for another file."""
+    return str(Path(os.getcwd(), path))
+
+
 def stamp_path(desired_state: Path) -> Path:
     return desired_state.parent / f".{desired_state.name}{SUFFIX}"
 

@@ -21,9 +21,11 @@ from typing import Mapping
 from reconciler.basics.atomic_files import write_atomic
 from reconciler.basics.errors import ReconcileError
 from reconciler.basics.layout import LOCK_NAME, lock_file, staged, state_file
+from reconciler.basics.limits import MAX_TEDGE_TOML_BYTES
+from reconciler.basics.safe_read import read_regular
 from reconciler.basics.timestamps import format_time, parse_time
 from reconciler.converged.measures import changed_lately, measure
-from reconciler.converged.stamp import OPTIONS, Stamp, document, stamp_path
+from reconciler.converged.stamp import OPTIONS, Stamp, absolute, document, stamp_path
 from reconciler.desired.model import DesiredState
 from reconciler.desired.tedge_toml import CONFIG_DIR_ENV
 from reconciler.device.live_pair import switch_link
@@ -59,13 +61,30 @@ def _named(owner: str | None) -> bool:
     return owner is not None and not owner.isdigit()  # a number needs no lookup in /etc/passwd or /etc/group
 
 
-def device_inputs(spec: DesiredState, stamp_file: Path) -> list[dict]:
-    """Every path the observation of `spec` reads, and the one-time password's variable (as set or not)."""
+def mentions_home(files: list[Path]) -> bool:
+    """Whether a desired-state input may name a path by `~user`, which /etc/passwd resolves: any `~` at all
+    (a comment too) counts, and so does a file that cannot be read now (the engine will say why)."""
+    for path in files:
+        try:
+            if b"~" in read_regular(path, MAX_TEDGE_TOML_BYTES):  # the larger of the two; never a FIFO
+                return True
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+    return False
+
+
+def device_inputs(spec: DesiredState, stamp_file: Path, home_lookup: bool = True) -> list[dict]:
+    """Every path the observation of `spec` reads, and the one-time password's variable (as set or not).
+    `home_lookup`: a path of the desired state may have come from `~user`, so /etc/passwd moved it."""
     paths, cert = spec.paths, spec.paths.cert
     files = [paths.key, cert, staged(paths.key), staged(cert), paths.csr, switch_link(cert),
              spec.enrollment.one_time_password_file, spec.tenant.ca_certificate, spec.tenant.ca_bundle]
     if _named(paths.owner) or _named(paths.group):
         files += [Path(name) for name in OWNER_DATABASES]
+    elif home_lookup:
+        files.append(Path(OWNER_DATABASES[0]))
     ignore = sorted({state_file(cert).name, LOCK_NAME, stamp_file.name})
     entries = [_entry("path", path) for path in dict.fromkeys(files) if path is not None]
     entries.append(_entry("kind", state_file(cert)))  # rewritten by every run: only its kind counts
@@ -105,12 +124,14 @@ class StampKeeper:
                  stamp_file: Path | None = None, environ: Mapping[str, str] | None = None):
         """For a desired-state file; or, with `options_digest` and `stamp_file`, for a desired state
         given inline (`environ`: where the one-time password's variable is looked up, as for the engine)."""
-        file = None if options_digest else Path(os.path.abspath(desired_state))
+        file = None if options_digest else Path(absolute(desired_state))
         self.source = f"{OPTIONS}{options_digest}" if options_digest else str(file)
-        self.config_dir = Path(os.path.abspath(config_dir))
+        self.config_dir = Path(absolute(config_dir))
         self.path = stamp_file or stamp_path(file)
         self.environ = {**os.environ, **(environ or {})}
         self._spec = _Snapshot(spec_inputs(file, self.config_dir), self.environ)
+        # inline options (Ansible) are not at hand here: counted as naming a home
+        self._home_lookup = file is None or mentions_home([file, self.config_dir / "tedge.toml"])
         self._device: _Snapshot | None = None
 
     def forget(self) -> None:
@@ -124,7 +145,7 @@ class StampKeeper:
             log.info("cannot remove the stamp %s: %s", self.path, err.strerror)
 
     def look(self, spec: DesiredState) -> None:
-        self._device = _Snapshot(device_inputs(spec, self.path), self.environ)
+        self._device = _Snapshot(device_inputs(spec, self.path, self._home_lookup), self.environ)
 
     def keep(self, spec: DesiredState, report: Report, now: datetime) -> None:
         """Write the stamp when `report` is a converged run with nothing pending and no input moved."""
@@ -151,7 +172,7 @@ class StampKeeper:
             return None
         return Stamp(
             device_id=spec.device_id, desired_state=self.source, config_dir=str(self.config_dir),
-            lock=os.path.abspath(lock_file(spec.paths.cert)), history=os.path.abspath(state_file(spec.paths.cert)),
+            lock=absolute(lock_file(spec.paths.cert)), history=absolute(state_file(spec.paths.cert)),
             not_before=not_before,
             answer_until=answer_until, deadlines={name: format_time(moment) for name, moment in deadlines.items()},
             not_after=parse_time(certificate["not_after"]), summary=summary(report), report=report_dict(report),

@@ -31,12 +31,12 @@ def _config_dir(params):
 
 def stamp_place(params):
     """(stamp file, source, config dir, environ, options digest or None) of the desired state the options name."""
-    from reconciler.converged.stamp import stamp_path  # after require_reconciler(): the engine may be missing
+    from reconciler.converged.stamp import absolute, stamp_path  # after require_reconciler(): the engine may be missing
 
     config_dir = _config_dir(params)
     if params.get("device_id") is None:
         desired = Path(params["state_file"]) if params["state_file"] else config_dir / "reconcile.yaml"
-        return stamp_path(desired), os.path.abspath(desired), config_dir, dict(os.environ), None
+        return stamp_path(desired), absolute(desired), config_dir, dict(os.environ), None
     data, password = desired_state_data(params)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     environ = dict(os.environ, **{IN_MEMORY_PASSWORD: password}) if password is not None else dict(os.environ)
