@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TextIO
 
 from reconciler.basics.durations import format_duration
+from reconciler.basics.live_line import LiveLine
 from reconciler.basics.logs import json_enabled, json_line
 
 
@@ -19,8 +20,7 @@ class Progress:
         self.what = what
         self.stream = stream or sys.stderr
         self.as_json = json_enabled()  # --log-format json: one JSON object per attempt, never a live line
-        self.live = not self.as_json and self.stream.isatty()
-        self._drawn = False
+        self.line = LiveLine(self.stream, allowed=not self.as_json)
 
     def waiting(self, attempt: int, elapsed: float, reason: str, next_in: float, asked: float | None = None) -> None:
         """`asked`: the tenant's Retry-After in seconds, shown as it was given."""
@@ -30,15 +30,11 @@ class Progress:
             extra = {} if asked is None else {"retry_after_s": round(asked, 1)}
             self.stream.write(json_line("info", line, event="waiting", attempt=attempt, elapsed_s=round(elapsed, 1),
                                         next_in_s=round(next_in, 1), detail=reason, **extra) + "\n")
-        elif self.live:
-            self.stream.write("\r\033[K" + line[:200])
-            self._drawn = True
+        elif self.line.live:
+            self.line.draw(line[:200])
         else:
             self.stream.write(f"reconcile: {line}\n")
         self.stream.flush()
 
     def done(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-            self._drawn = False
+        self.line.clear()

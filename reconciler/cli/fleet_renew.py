@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 from reconciler.basics.errors import BadInput, ExitCode
+from reconciler.basics.live_line import LiveLine
 from reconciler.basics.timestamps import utc_now
 from reconciler.c8y.admin import AdminClient, load_admin_credentials
 from reconciler.c8y.certificate_fragment import managed_object_id, text
@@ -59,18 +60,14 @@ def _say(args, line: str) -> None:
 
 class WaitProgress:
     def __init__(self):
-        self.live = sys.stderr.isatty()
+        self.line = LiveLine()
         self.last_trouble: str | None = None
 
     def __call__(self, done: int, failed: int, total: int) -> None:
-        if self.live:
-            sys.stderr.write(f"\r\033[Kfleet renew: {done}/{total} ended, {failed} failed")
-            sys.stderr.flush()
+        self.line.draw(f"fleet renew: {done}/{total} ended, {failed} failed")
 
     def done(self) -> None:
-        if self.live:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        self.line.clear()
 
     def trouble(self, message: str) -> None:
         """A poll the tenant could not answer: said once per new message, and the wait goes on."""

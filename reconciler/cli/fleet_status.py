@@ -8,6 +8,7 @@ import sys
 import time
 
 from reconciler.basics.errors import ExitCode
+from reconciler.basics.live_line import LiveLine
 from reconciler.basics.timestamps import format_time, utc_now
 from reconciler.c8y.admin import AdminClient, load_admin_credentials
 from reconciler.c8y.fleet_status import FleetStatus, fleet_status
@@ -39,21 +40,14 @@ class PageProgress:
     """`fleet status: page 3/5, 6000 objects` redrawn on a terminal's stderr; silent elsewhere."""
 
     def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
-        self.drawn = False
+        self.line = LiveLine(stream)
 
     def __call__(self, page: int, total: int | None, seen: int) -> None:
-        if self.live:
-            of = f"/{total}" if total else ""
-            self.stream.write(f"\r\033[Kfleet status: page {page}{of}, {seen} objects")
-            self.stream.flush()
-            self.drawn = True
+        of = f"/{total}" if total else ""
+        self.line.draw(f"fleet status: page {page}{of}, {seen} objects")
 
     def done(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+        self.line.clear()
 
 
 def _table(status: FleetStatus, rows: list[dict], out) -> None:
