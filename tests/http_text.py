@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from reconciler.basics.errors import ReconcileError
 from reconciler.c8y import admin as admin_module
 from reconciler.c8y.admin import AdminClient, AdminCredentials
 from reconciler.c8y.http import Answer
@@ -29,3 +30,14 @@ def admin_answered_by(monkeypatch, answer_now: Callable[[], Answer]) -> AdminCli
     """The real admin client with only its transport replaced: each request gets `answer_now()`."""
     monkeypatch.setattr(admin_module, "send", lambda *args, **kwargs: answer_now())
     return AdminClient("https://t12345.example.com", AdminCredentials("admin", "secret", "t12345"))
+
+
+def outcomes_of(steps) -> list:
+    """What each step returned, or the ReconcileError it ended with (the documented way to fail)."""
+    outcomes = []
+    for step in steps:
+        try:
+            outcomes.append(step())
+        except ReconcileError as err:
+            outcomes.append(err)
+    return outcomes

@@ -20,7 +20,7 @@ from reconciler.c8y.operations import (
     renew_prototype,
 )
 from tests.fuzz_harness import cases, fuzz
-from tests.http_text import admin_answered_by, as_answer
+from tests.http_text import admin_answered_by, as_answer, outcomes_of
 from tests.json_mutations import swap_json_value
 from tests.mutations import Mutator, token_insertion
 
@@ -62,19 +62,13 @@ def test_any_tenant_answer_to_the_fleet_tool_gives_results_or_a_documented_error
     def administer(data: bytes):
         nonlocal answer
         answer = as_answer(data)
-        outcomes = []
-        for step in (lambda: fleet_status(admin),
-                     lambda: managed_object_id(admin, "gw-0001"),
-                     lambda: create_operation(admin, "10001", False),
-                     lambda: create_bulk(admin, prototype=renew_prototype(False), ramp_seconds=5, group="10011"),
-                     lambda: follow(admin, [operation], timeout=3, poll=1, clock=clock, sleep=lambda s: None),
-                     lambda: follow_bulk(admin, "50002", timeout=3, poll=1, clock=clock, sleep=lambda s: None),
-                     lambda: open_renewals(admin)):
-            try:
-                outcomes.append(step())
-            except ReconcileError as err:
-                outcomes.append(err)
-        return outcomes
+        return outcomes_of((lambda: fleet_status(admin),
+                            lambda: managed_object_id(admin, "gw-0001"),
+                            lambda: create_operation(admin, "10001", False),
+                            lambda: create_bulk(admin, prototype=renew_prototype(False), ramp_seconds=5, group="10011"),
+                            lambda: follow(admin, [operation], timeout=3, poll=1, clock=clock, sleep=lambda s: None),
+                            lambda: follow_bulk(admin, "50002", timeout=3, poll=1, clock=clock, sleep=lambda s: None),
+                            lambda: open_renewals(admin)))
 
     def check(outcomes) -> None:
         status, mo, created, bulk, followed, bulk_followed, running = outcomes

@@ -24,7 +24,7 @@ from reconciler.c8y.registration import (
 )
 from reconciler.cli.register_input import devices_from_file
 from tests.fuzz_harness import cases, fresh_file, fuzz
-from tests.http_text import admin_answered_by, as_answer
+from tests.http_text import admin_answered_by, as_answer, outcomes_of
 from tests.json_mutations import swap_json_value
 from tests.mutations import Mutator, token_insertion
 
@@ -72,15 +72,9 @@ def test_any_tenant_answer_to_the_administrator_gives_results_or_a_documented_er
     def administer(data: bytes):
         nonlocal answer
         answer = as_answer(data)
-        outcomes = []
-        for step in (lambda: register_devices(admin, DEVICES, sleep=lambda seconds: None),
-                     lambda: registration_status(admin, "gw-0001"),
-                     lambda: delete_registration(admin, "gw-0001")):
-            try:
-                outcomes.append(step())
-            except ReconcileError as err:
-                outcomes.append(err)
-        return outcomes
+        return outcomes_of((lambda: register_devices(admin, DEVICES, sleep=lambda seconds: None),
+                            lambda: registration_status(admin, "gw-0001"),
+                            lambda: delete_registration(admin, "gw-0001")))
 
     def check(outcomes) -> None:
         report, status, deleted = outcomes
