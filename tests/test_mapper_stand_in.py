@@ -111,14 +111,19 @@ def _operation(tenant, mo, fragment) -> str:
     return tenant.operations.create(mo, "gw-00000", {"c8y_Probe": fragment})["id"]
 
 
+def _command(local, op: str) -> tuple[str, dict]:
+    """The topic of the command the mapper made of operation `op`, and the command once it is there."""
+    topic = f"{CMD}/c8y-mapper-{op}"
+    return topic, json.loads(local.wait_for(topic, bool))
+
+
 def test_operation_to_command_and_back_to_successful(setup):
     tenant, mo, mapper, local = setup
     op = _operation(tenant, mo, {"depth": 3})
     time.sleep(0.3)
     assert not any(t.startswith(CMD + "/") for t in local.last)  # no capability yet: not acted on
     local.publish(CMD, {})
-    topic = f"{CMD}/c8y-mapper-{op}"
-    command = json.loads(local.wait_for(topic, bool))
+    topic, command = _command(local, op)
     assert command["depth"] == 3 and command["status"] == "init" and command["c8y-mapper"]["on_fragment"] == "c8y_Probe"
     local.publish(topic, {**command, "status": "scheduled"})
     local.publish(topic, {**command, "status": "executing"})
@@ -134,8 +139,7 @@ def test_failed_command_carries_its_reason(setup):
     tenant, mo, mapper, local = setup
     local.publish(CMD, {})
     op = _operation(tenant, mo, {})
-    topic = f"{CMD}/c8y-mapper-{op}"
-    command = json.loads(local.wait_for(topic, bool))
+    topic, command = _command(local, op)
     local.publish(topic, {**command, "status": "failed", "reason": "another reconcile holds the lock"})
     until(lambda: tenant.operations.get(op)["status"] == "FAILED")
     assert tenant.operations.get(op)["failureReason"] == "another reconcile holds the lock"
@@ -147,8 +151,7 @@ def test_output_that_is_no_string_fails_the_operation(setup):
     tenant, mo, mapper, local = setup
     local.publish(CMD, {})
     op = _operation(tenant, mo, {})
-    topic = f"{CMD}/c8y-mapper-{op}"
-    command = json.loads(local.wait_for(topic, bool))
+    topic, command = _command(local, op)
     local.publish(topic, {**command, "status": "successful", "result": {"serial": "2b"}})
     until(lambda: tenant.operations.get(op)["status"] == "FAILED")
     assert "neither a string nor an array" in tenant.operations.get(op)["failureReason"]
