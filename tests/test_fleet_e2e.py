@@ -7,27 +7,19 @@ with the engine's reason."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from reconciler.x509.facts import certificate_info, load_certificates
 from tests.fleet_cli import fleet
 from tests.fleet_devices import FleetDevice
+from tests.waiting import until
+
+THROUGH_THE_STAND_INS = 30.0  # seconds: a run, the agent, the mapper and the broker in turn
 
 
 def _certificate(device: FleetDevice):
     return certificate_info(load_certificates(device.device.cert.read_bytes())[0])
-
-
-def _until(condition, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _fragment(tenant, device: FleetDevice) -> dict:
@@ -45,9 +37,10 @@ def devices(tmp_path, tenant):
             result = device.run()  # an ordinary run publishes the twin: the inventory shows the old certificate
             assert result.returncode == 0, result.stderr
         for device in made:
-            _until(lambda d=device: _fragment(tenant, d).get("serialNumber"), what=f"{device.device_id}'s twin in the inventory")
-            _until(lambda d=device: tenant.inventory.get(d.managed_object).get("c8y_SupportedOperations") == ["c8y_RenewCertificate"],
-                   what=f"{device.device_id}'s supported operations")
+            until(lambda d=device: _fragment(tenant, d).get("serialNumber"), THROUGH_THE_STAND_INS,
+                  what=f"{device.device_id}'s twin in the inventory")
+            until(lambda d=device: tenant.inventory.get(d.managed_object).get("c8y_SupportedOperations") == ["c8y_RenewCertificate"],
+                  THROUGH_THE_STAND_INS, what=f"{device.device_id}'s supported operations")
         return made
 
     yield make
@@ -68,8 +61,8 @@ def test_renew_one_device_from_the_tenant(tenant, devices):
     new = _certificate(device)
     assert new.serial != old.serial and new.subject_cn == device.device_id
     assert new.serial in operation["result"]
-    fragment = _until(lambda: _fragment(tenant, device) if _fragment(tenant, device).get("serialNumber") == new.serial else None,
-                      what="the new certificate in the inventory")
+    fragment = until(lambda: _fragment(tenant, device) if _fragment(tenant, device).get("serialNumber") == new.serial else None,
+                     THROUGH_THE_STAND_INS, what="the new certificate in the inventory")
     assert fragment["notAfterEpoch"] == int(new.not_after.timestamp()) != old_epoch
     history = tenant.operations.history[operation["operation"]]
     live = device.device.cert.stat().st_mtime

@@ -11,6 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from c8y_emulator.stand_ins.mapper import MapperStandIn
+from tests.waiting import until
 
 TEMPLATE = """\
 [exec]
@@ -55,16 +56,6 @@ class Local:
     def close(self):
         self.client.loop_stop()
         self.client.disconnect()
-
-
-def until(condition, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
