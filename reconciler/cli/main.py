@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
 import signal
 import sys
 import traceback
+from contextlib import ExitStack
 from typing import Callable
 
 from reconciler.basics import logs
 from reconciler.basics.errors import ExitCode, ReconcileError
+from reconciler.basics.pydantic_plugins import plugins_off
 from reconciler.cli import from_stamp
 
 # Each command is a module of reconciler.cli with parser() and run(args). Only the chosen one is
@@ -27,8 +28,6 @@ COMMANDS = {
     "install-operation": "install_operation",
 }
 DEFAULT_COMMAND = "reconcile_run"
-# pydantic scans every installed distribution for plugins when it builds our models: none is wanted.
-PLUGINS_OFF = "PYDANTIC_DISABLE_PLUGINS"
 
 
 def _raise_interrupt(_signum, _frame):
@@ -61,13 +60,11 @@ def console_script() -> int:
     (unless the caller chose otherwise), and the environment is as given again before the run.
     """
     gc.disable()
-    plugins_ours = PLUGINS_OFF not in os.environ
-    if plugins_ours:
-        os.environ[PLUGINS_OFF] = "__all__"
+    loading = ExitStack()
+    loading.enter_context(plugins_off())
 
     def loaded() -> None:
-        if plugins_ours:  # the commands a run starts (activation, tedge) get the environment we were given
-            del os.environ[PLUGINS_OFF]
+        loading.close()
         gc.freeze()
         gc.enable()
 

@@ -25,7 +25,6 @@ PIP_PACKAGE = "tedge-cert-reconciler"
 # with requirements.txt (execution environments) and the README's install section.
 ENGINE_VERSIONS = ("0.1.0", "0.2.0")
 REQUIREMENT = "%s>=%s,<%s" % (PIP_PACKAGE, ENGINE_VERSIONS[0], ENGINE_VERSIONS[1])
-PLUGINS_OFF = "PYDANTIC_DISABLE_PLUGINS"
 
 try:
     import reconciler
@@ -74,17 +73,9 @@ def require_reconciler(module):
 
 @contextmanager
 def engine_loading():
-    """pydantic's plugins off while the engine's modules are imported, as the CLI does.
+    """pydantic's plugins off while the engine's modules are imported, as for the `reconcile` command
+    (reconciler.basics.pydantic_plugins); the commands a run starts get the task's environment."""
+    from reconciler.basics.pydantic_plugins import plugins_off  # after require_reconciler(): the engine may be missing
 
-    pydantic otherwise looks up plugin entry points when it builds the engine's models, which costs more
-    than a whole plan. Only for the imports: the commands a run starts (activation, tedge) get the
-    environment the task was given. A value the caller set is left as it is; nesting is harmless.
-    """
-    ours = PLUGINS_OFF not in os.environ
-    if ours:
-        os.environ[PLUGINS_OFF] = "__all__"
-    try:
+    with plugins_off():
         yield
-    finally:
-        if ours:
-            os.environ.pop(PLUGINS_OFF, None)
